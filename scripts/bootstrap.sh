@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs everything ebb needs to build, test and run on a fresh Debian bookworm machine.
+# Idempotent and quick when everything is already there:
+#   1. Debian packages (apt) — skipped when all are installed;
+#   2. librdkafka 2.15.1 built from its official source into .cache/librdkafka — skipped when cached;
+#   3. Apache Kafka's jars from Maven Central into .cache/kafka — skipped when cached.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
+
+# What the build, the tests and the demo need. Tooling (clang-format, clang-tidy) is here too so that
+# CI's format check runs on a fresh machine.
+apt_packages=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus-cpp-dev libcpp-httplib-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev
+  openjdk-17-jre-headless maven npm
+  clang-format clang-tidy
+  procps iproute2
+)
+
+install_apt_packages() {
+  local missing=()
+  local pkg
+  for pkg in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  # Java and Maven may come from elsewhere (an SDK manager); then the Debian packages are not needed.
+  if command -v java >/dev/null && command -v mvn >/dev/null && command -v npm >/dev/null; then
+    local filtered=()
+    for pkg in "${missing[@]}"; do
+      case "$pkg" in openjdk-17-jre-headless | maven | npm) ;; *) filtered+=("$pkg") ;; esac
+    done
+    missing=("${filtered[@]}")
+  fi
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "apt: all ${#apt_packages[@]} packages present"
+    return
+  fi
+  log "apt: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+main() {
+  local what="${1:-all}"
+  case "$what" in
+    all)
+      install_apt_packages
+      "$root/scripts/build-librdkafka.sh"
+      "$root/tools/kafka/kafka.sh" fetch
+      ;;
+    apt) install_apt_packages ;;
+    *) die "usage: bootstrap.sh [all|apt]" ;;
+  esac
+}
+
+main "$@"
