@@ -1,0 +1,15 @@
+// Each subcommand registers its flags and the function that runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace ebb::app {
+
+// What main() runs after parsing: the chosen subcommand's body, returning the exit status.
+using Runner = std::function<int()>;
+
+void addRoundtripCommand(CLI::App& app, Runner& runner);
+
+}  // namespace ebb::app

@@ -1,0 +1,99 @@
+// Cluster administration through librdkafka's admin API: topics, metadata, groups and offsets.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ebb/kafka/client_config.h"
+
+struct rd_kafka_s;
+
+namespace ebb::kafka {
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  auto operator<=>(const TopicPartition&) const = default;
+};
+
+struct TopicSpec {
+  std::string name;
+  int partitions = 1;
+  int replicationFactor = -1;  // -1: the broker's default.replication.factor
+  std::map<std::string, std::string> configs;
+};
+
+struct BrokerInfo {
+  int32_t id = 0;
+  std::string host;
+  int port = 0;
+};
+
+struct PartitionInfo {
+  int32_t id = 0;
+  int32_t leader = -1;
+  std::vector<int32_t> replicas;
+  std::vector<int32_t> inSyncReplicas;
+};
+
+struct TopicInfo {
+  std::string name;
+  std::vector<PartitionInfo> partitions;
+};
+
+struct ClusterMetadata {
+  std::string clusterId;
+  int32_t controllerId = -1;
+  std::vector<BrokerInfo> brokers;
+  std::vector<TopicInfo> topics;
+};
+
+struct GroupMember {
+  std::string memberId;
+  std::string clientId;
+  std::string host;
+  std::vector<TopicPartition> assignment;
+};
+
+struct GroupDescription {
+  std::string groupId;
+  std::string state;     // Stable, PreparingRebalance, Empty, Dead, ...
+  std::string type;      // Consumer (KIP-848) or Classic
+  std::string assignor;  // classic groups only
+  std::vector<GroupMember> members;
+};
+
+enum class OffsetSpec { kEarliest, kLatest };
+
+class AdminClient {
+ public:
+  explicit AdminClient(const ClientConfig& config,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  AdminClient(const AdminClient&) = delete;
+  AdminClient& operator=(const AdminClient&) = delete;
+  ~AdminClient();
+
+  // Each call throws KafkaError with the broker's reason when it fails.
+  void createTopic(const TopicSpec& spec);
+  void deleteTopic(const std::string& name);
+  // Brokers, controller and cluster id; with topic set, only that topic (KafkaError if unknown).
+  ClusterMetadata metadata(const std::string& topic = {});
+  GroupDescription describeGroup(const std::string& groupId);
+  // Committed offsets of every partition the group has committed for.
+  std::map<TopicPartition, int64_t> listGroupOffsets(const std::string& groupId);
+  std::map<TopicPartition, int64_t> listOffsets(const std::vector<TopicPartition>& partitions,
+                                                OffsetSpec spec);
+
+ private:
+  struct Destroy {
+    void operator()(rd_kafka_s* handle) const;
+  };
+  std::unique_ptr<rd_kafka_s, Destroy> handle_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace ebb::kafka

@@ -1,0 +1,70 @@
+// A Kafka producer: asynchronous sends, delivery reports handed to a DeliveryHandler from poll().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "ebb/kafka/client_config.h"
+#include "ebb/kafka/error.h"
+
+struct rd_kafka_s;
+
+namespace ebb::kafka {
+
+struct Header {
+  const char* name;
+  std::string_view value;
+};
+
+struct Delivery {
+  Error error;  // empty when the broker acknowledged the message
+  int32_t partition;
+  int64_t offset;
+  // The value given to send(); lets the handler match the report without a lookup.
+  uint64_t token;
+};
+
+class DeliveryHandler {
+ public:
+  virtual ~DeliveryHandler() = default;
+  // Called from Producer::poll()/flush() on the caller's thread; must not throw.
+  virtual void onDelivery(const Delivery& delivery) noexcept = 0;
+};
+
+inline constexpr int32_t kAnyPartition = -1;
+
+// The producer's local queue is full: back-pressure, not a failure (poll and send again).
+bool isQueueFull(const Error& error);
+
+class Producer {
+ public:
+  // handler may be null (reports are dropped); it must outlive the producer.
+  Producer(const ClientConfig& config, DeliveryHandler* handler);
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+  ~Producer();
+
+  // Queues one message. Returns an error when the local queue is full (call poll() and retry) or the
+  // topic/partition is unknown; the message is not sent then.
+  Error send(const std::string& topic, int32_t partition, std::optional<std::string_view> key,
+             std::string_view payload, std::span<const Header> headers, uint64_t token);
+  // Serves delivery reports; returns how many were handled.
+  int poll(std::chrono::milliseconds timeout);
+  // Waits until every queued message is acknowledged or failed; false on timeout.
+  bool flush(std::chrono::milliseconds timeout);
+  // Messages queued or in flight, not yet reported.
+  int outstanding() const;
+
+ private:
+  struct Destroy {
+    void operator()(rd_kafka_s* handle) const;
+  };
+  std::unique_ptr<rd_kafka_s, Destroy> handle_;
+};
+
+}  // namespace ebb::kafka

@@ -1,0 +1,271 @@
+#include "ebb/kafka/admin_client.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <array>
+
+#include "ebb/kafka/error.h"
+#include "handle.h"
+
+namespace ebb::kafka {
+namespace {
+
+struct QueueDestroy {
+  void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
+};
+struct EventDestroy {
+  void operator()(rd_kafka_event_t* event) const { rd_kafka_event_destroy(event); }
+};
+struct OptionsDestroy {
+  void operator()(rd_kafka_AdminOptions_t* options) const { rd_kafka_AdminOptions_destroy(options); }
+};
+struct MetadataDestroy {
+  void operator()(const rd_kafka_metadata_t* metadata) const { rd_kafka_metadata_destroy(metadata); }
+};
+using QueuePtr = std::unique_ptr<rd_kafka_queue_t, QueueDestroy>;
+using EventPtr = std::unique_ptr<rd_kafka_event_t, EventDestroy>;
+using OptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, OptionsDestroy>;
+
+int toInt(std::chrono::milliseconds timeout) { return static_cast<int>(timeout.count()); }
+
+// One admin request in flight: its own result queue and options with the client's timeout.
+class Request {
+ public:
+  Request(rd_kafka_t* handle, rd_kafka_admin_op_t op, std::chrono::milliseconds timeout)
+      : queue_(rd_kafka_queue_new(handle)),
+        options_(rd_kafka_AdminOptions_new(handle, op)),
+        timeout_(timeout) {
+    std::array<char, 256> reason{};
+    rd_kafka_AdminOptions_set_request_timeout(options_.get(), toInt(timeout), reason.data(),
+                                              reason.size());
+    rd_kafka_AdminOptions_set_operation_timeout(options_.get(), toInt(timeout), reason.data(),
+                                                reason.size());
+  }
+  rd_kafka_queue_t* queue() const { return queue_.get(); }
+  rd_kafka_AdminOptions_t* options() const { return options_.get(); }
+
+  // Waits for the result event; throws with `what` when none comes or the request failed as a whole.
+  EventPtr await(const std::string& what) const {
+    // Leave the request's own timeout room to report its reason before giving up on the queue.
+    EventPtr event(rd_kafka_queue_poll(queue_.get(), toInt(timeout_ + std::chrono::seconds(5))));
+    if (!event) throw KafkaError(what + ": no answer from the cluster in time");
+    if (const auto err = rd_kafka_event_error(event.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw KafkaError(what + ": " + rd_kafka_event_error_string(event.get()),
+                       detail::toError(err));
+    }
+    return event;
+  }
+
+ private:
+  QueuePtr queue_;
+  OptionsPtr options_;
+  std::chrono::milliseconds timeout_;
+};
+
+void throwIfFailed(const rd_kafka_error_t* error, const std::string& what) {
+  if (error != nullptr) {
+    throw KafkaError(what + ": " + rd_kafka_error_string(error), detail::toError(error));
+  }
+}
+
+std::vector<TopicPartition> toTopicPartitions(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartition> result;
+  if (list == nullptr) return result;
+  for (int i = 0; i < list->cnt; ++i) {
+    result.push_back({list->elems[i].topic, list->elems[i].partition});
+  }
+  return result;
+}
+
+// Offsets of a partition list, failing on the first partition-level error.
+std::map<TopicPartition, int64_t> toOffsets(const rd_kafka_topic_partition_list_t* list,
+                                            const std::string& what) {
+  std::map<TopicPartition, int64_t> offsets;
+  for (int i = 0; list != nullptr && i < list->cnt; ++i) {
+    const auto& element = list->elems[i];
+    if (element.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw KafkaError(what + " for " + element.topic + "[" + std::to_string(element.partition) +
+                           "]: " + rd_kafka_err2str(element.err),
+                       detail::toError(element.err));
+    }
+    offsets[{element.topic, element.partition}] = element.offset;
+  }
+  return offsets;
+}
+
+}  // namespace
+
+AdminClient::AdminClient(const ClientConfig& config, std::chrono::milliseconds timeout)
+    : timeout_(timeout) {
+  handle_.reset(detail::createHandle(RD_KAFKA_PRODUCER, detail::makeConf(config, {})));
+}
+
+AdminClient::~AdminClient() = default;
+
+void AdminClient::Destroy::operator()(rd_kafka_s* handle) const { rd_kafka_destroy(handle); }
+
+void AdminClient::createTopic(const TopicSpec& spec) {
+  const std::string what = "cannot create topic '" + spec.name + "'";
+  std::array<char, 512> reason{};
+  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
+                                                     spec.replicationFactor, reason.data(),
+                                                     reason.size());
+  if (topic == nullptr) throw KafkaError(what + ": " + reason.data());
+  std::unique_ptr<rd_kafka_NewTopic_t, decltype(&rd_kafka_NewTopic_destroy)> owned(
+      topic, rd_kafka_NewTopic_destroy);
+  for (const auto& [key, value] : spec.configs) {
+    if (const auto err = rd_kafka_NewTopic_set_config(topic, key.c_str(), value.c_str()); err) {
+      throw KafkaError(what + ": config " + key + ": " + rd_kafka_err2str(err));
+    }
+  }
+  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_);
+  rd_kafka_CreateTopics(handle_.get(), &topic, 1, request.options(), request.queue());
+  auto event = request.await(what);
+  size_t count = 0;
+  const auto** results =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    if (const auto err = rd_kafka_topic_result_error(results[i]); err) {
+      const char* message = rd_kafka_topic_result_error_string(results[i]);
+      throw KafkaError(what + ": " + (message ? message : rd_kafka_err2str(err)),
+                       detail::toError(err));
+    }
+  }
+}
+
+void AdminClient::deleteTopic(const std::string& name) {
+  const std::string what = "cannot delete topic '" + name + "'";
+  rd_kafka_DeleteTopic_t* topic = rd_kafka_DeleteTopic_new(name.c_str());
+  std::unique_ptr<rd_kafka_DeleteTopic_t, decltype(&rd_kafka_DeleteTopic_destroy)> owned(
+      topic, rd_kafka_DeleteTopic_destroy);
+  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout_);
+  rd_kafka_DeleteTopics(handle_.get(), &topic, 1, request.options(), request.queue());
+  auto event = request.await(what);
+  size_t count = 0;
+  const auto** results =
+      rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    if (const auto err = rd_kafka_topic_result_error(results[i]); err) {
+      throw KafkaError(what + ": " + rd_kafka_err2str(err), detail::toError(err));
+    }
+  }
+}
+
+ClusterMetadata AdminClient::metadata(const std::string& topic) {
+  const rd_kafka_metadata_t* raw = nullptr;
+  if (const auto err = rd_kafka_metadata(handle_.get(), 1, nullptr, &raw, toInt(timeout_)); err) {
+    throw KafkaError(std::string("cannot fetch cluster metadata: ") + rd_kafka_err2str(err) +
+                         " (is bootstrap.servers right and the cluster up?)",
+                     detail::toError(err));
+  }
+  std::unique_ptr<const rd_kafka_metadata_t, MetadataDestroy> owned(raw);
+  ClusterMetadata result;
+  if (char* id = rd_kafka_clusterid(handle_.get(), toInt(timeout_)); id != nullptr) {
+    result.clusterId = id;
+    rd_kafka_mem_free(handle_.get(), id);
+  }
+  result.controllerId = rd_kafka_controllerid(handle_.get(), toInt(timeout_));
+  for (int i = 0; i < raw->broker_cnt; ++i) {
+    result.brokers.push_back({raw->brokers[i].id, raw->brokers[i].host, raw->brokers[i].port});
+  }
+  for (int t = 0; t < raw->topic_cnt; ++t) {
+    const auto& rawTopic = raw->topics[t];
+    if (!topic.empty() && topic != rawTopic.topic) continue;
+    TopicInfo info{rawTopic.topic, {}};
+    for (int p = 0; p < rawTopic.partition_cnt; ++p) {
+      const auto& part = rawTopic.partitions[p];
+      info.partitions.push_back(
+          {part.id, part.leader, std::vector<int32_t>(part.replicas, part.replicas + part.replica_cnt),
+           std::vector<int32_t>(part.isrs, part.isrs + part.isr_cnt)});
+    }
+    result.topics.push_back(std::move(info));
+  }
+  if (!topic.empty() && result.topics.empty()) {
+    throw KafkaError("unknown topic '" + topic + "' (create it first, or check the name)",
+                     detail::toError(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
+  }
+  return result;
+}
+
+GroupDescription AdminClient::describeGroup(const std::string& groupId) {
+  const std::string what = "cannot describe group '" + groupId + "'";
+  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout_);
+  const char* groups[] = {groupId.c_str()};
+  rd_kafka_DescribeConsumerGroups(handle_.get(), groups, 1, request.options(), request.queue());
+  auto event = request.await(what);
+  size_t count = 0;
+  const auto** results = rd_kafka_DescribeConsumerGroups_result_groups(
+      rd_kafka_event_DescribeConsumerGroups_result(event.get()), &count);
+  if (count != 1) throw KafkaError(what + ": unexpected answer");
+  const auto* group = results[0];
+  throwIfFailed(rd_kafka_ConsumerGroupDescription_error(group), what);
+  GroupDescription description;
+  description.groupId = groupId;
+  description.state =
+      rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(group));
+  description.type =
+      rd_kafka_consumer_group_type_name(rd_kafka_ConsumerGroupDescription_type(group));
+  if (const char* assignor = rd_kafka_ConsumerGroupDescription_partition_assignor(group)) {
+    description.assignor = assignor;
+  }
+  for (size_t i = 0; i < rd_kafka_ConsumerGroupDescription_member_count(group); ++i) {
+    const auto* member = rd_kafka_ConsumerGroupDescription_member(group, i);
+    description.members.push_back(GroupMember{
+        .memberId = rd_kafka_MemberDescription_consumer_id(member),
+        .clientId = rd_kafka_MemberDescription_client_id(member),
+        .host = rd_kafka_MemberDescription_host(member),
+        .assignment = toTopicPartitions(rd_kafka_MemberAssignment_partitions(
+            rd_kafka_MemberDescription_assignment(member))),
+    });
+  }
+  return description;
+}
+
+std::map<TopicPartition, int64_t> AdminClient::listGroupOffsets(const std::string& groupId) {
+  const std::string what = "cannot list committed offsets of group '" + groupId + "'";
+  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout_);
+  rd_kafka_ListConsumerGroupOffsets_t* query =
+      rd_kafka_ListConsumerGroupOffsets_new(groupId.c_str(), nullptr);
+  std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t,
+                  decltype(&rd_kafka_ListConsumerGroupOffsets_destroy)>
+      owned(query, rd_kafka_ListConsumerGroupOffsets_destroy);
+  rd_kafka_ListConsumerGroupOffsets(handle_.get(), &query, 1, request.options(), request.queue());
+  auto event = request.await(what);
+  size_t count = 0;
+  const auto** results = rd_kafka_ListConsumerGroupOffsets_result_groups(
+      rd_kafka_event_ListConsumerGroupOffsets_result(event.get()), &count);
+  if (count != 1) throw KafkaError(what + ": unexpected answer");
+  throwIfFailed(rd_kafka_group_result_error(results[0]), what);
+  return toOffsets(rd_kafka_group_result_partitions(results[0]), what);
+}
+
+std::map<TopicPartition, int64_t> AdminClient::listOffsets(
+    const std::vector<TopicPartition>& partitions, OffsetSpec spec) {
+  const std::string what = "cannot list offsets";
+  if (partitions.empty()) return {};
+  detail::TopicPartitionListPtr list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& tp : partitions) {
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset =
+        spec == OffsetSpec::kEarliest ? RD_KAFKA_OFFSET_SPEC_EARLIEST : RD_KAFKA_OFFSET_SPEC_LATEST;
+  }
+  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_LISTOFFSETS, timeout_);
+  rd_kafka_ListOffsets(handle_.get(), list.get(), request.options(), request.queue());
+  auto event = request.await(what);
+  size_t count = 0;
+  const auto** infos =
+      rd_kafka_ListOffsets_result_infos(rd_kafka_event_ListOffsets_result(event.get()), &count);
+  std::map<TopicPartition, int64_t> offsets;
+  for (size_t i = 0; i < count; ++i) {
+    const auto* element = rd_kafka_ListOffsetsResultInfo_topic_partition(infos[i]);
+    if (element->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw KafkaError(what + " for " + element->topic + "[" +
+                           std::to_string(element->partition) + "]: " + rd_kafka_err2str(element->err),
+                       detail::toError(element->err));
+    }
+    offsets[{element->topic, element->partition}] = element->offset;
+  }
+  return offsets;
+}
+
+}  // namespace ebb::kafka

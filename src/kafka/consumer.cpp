@@ -1,0 +1,91 @@
+#include "ebb/kafka/consumer.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <stdexcept>
+
+#include "handle.h"
+
+namespace ebb::kafka {
+
+std::string_view toString(GroupProtocol protocol) {
+  return protocol == GroupProtocol::kConsumer ? "consumer" : "classic";
+}
+
+GroupProtocol parseGroupProtocol(std::string_view name) {
+  if (name == "consumer") return GroupProtocol::kConsumer;
+  if (name == "classic") return GroupProtocol::kClassic;
+  throw std::invalid_argument("unknown group protocol '" + std::string(name) +
+                              "' (use consumer for KIP-848 or classic)");
+}
+
+Consumer::Consumer(const ClientConfig& config, const ConsumerOptions& options) {
+  if (options.groupId.empty()) throw std::invalid_argument("a consumer needs a group id");
+  // At-least-once: librdkafka commits, every commitInterval and on revoke/close, only the offsets
+  // stored by markProcessed(), never those of messages merely fetched.
+  std::map<std::string, std::string> defaults{
+      {"group.id", options.groupId},
+      {"group.protocol", std::string(toString(options.protocol))},
+      {"enable.auto.commit", "true"},
+      {"enable.auto.offset.store", "false"},
+      {"auto.commit.interval.ms", std::to_string(options.commitInterval.count())},
+      {"auto.offset.reset", options.autoOffsetReset},
+  };
+  // The assignor is the broker's business under KIP-848; librdkafka rejects it there.
+  if (options.protocol == GroupProtocol::kClassic) {
+    defaults["partition.assignment.strategy"] = options.assignor;
+  }
+  handle_.reset(
+      detail::createHandle(RD_KAFKA_CONSUMER, detail::makeConf(config, defaults)));
+  // Serve the client's events (errors, logs) through consumer poll() as well.
+  rd_kafka_poll_set_consumer(handle_.get());
+}
+
+Consumer::~Consumer() { close(); }
+
+void Consumer::Destroy::operator()(rd_kafka_s* handle) const { rd_kafka_destroy(handle); }
+
+void Consumer::subscribe(const std::vector<std::string>& topics) {
+  detail::TopicPartitionListPtr list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& topic : topics) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  if (const auto err = rd_kafka_subscribe(handle_.get(), list.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw KafkaError(std::string("cannot subscribe: ") + rd_kafka_err2str(err),
+                     detail::toError(err));
+  }
+}
+
+std::optional<Message> Consumer::poll(std::chrono::milliseconds timeout) {
+  rd_kafka_message_t* raw =
+      rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count()));
+  if (raw == nullptr) return std::nullopt;
+  return Message(raw);
+}
+
+size_t Consumer::assignedPartitions() const {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(handle_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+  detail::TopicPartitionListPtr list(raw);
+  return static_cast<size_t>(list->cnt);
+}
+
+Error Consumer::markProcessed(const Message& message) {
+  return detail::toError(rd_kafka_offset_store_message(message.raw()));
+}
+
+Error Consumer::commitSync() {
+  const auto err = rd_kafka_commit(handle_.get(), nullptr, 0);
+  // Nothing processed since the last commit is not a failure.
+  if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return {};
+  return detail::toError(err);
+}
+
+Error Consumer::close() {
+  if (closed_ || !handle_) return {};
+  closed_ = true;
+  return detail::toError(rd_kafka_consumer_close(handle_.get()));
+}
+
+}  // namespace ebb::kafka

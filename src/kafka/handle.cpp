@@ -1,0 +1,77 @@
+#include "handle.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+namespace ebb::kafka::detail {
+namespace {
+
+// librdkafka logs with syslog levels from its own threads; spdlog's default logger is thread-safe.
+void logCallback(const rd_kafka_t* handle, int level, const char* facility, const char* message) {
+  constexpr std::array<spdlog::level::level_enum, 8> kLevels{
+      spdlog::level::critical, spdlog::level::critical, spdlog::level::critical,
+      spdlog::level::err,      spdlog::level::warn,     spdlog::level::info,
+      spdlog::level::info,     spdlog::level::debug};
+  const auto mapped = kLevels[static_cast<size_t>(level < 0 ? 0 : level > 7 ? 7 : level)];
+  spdlog::log(mapped, "rdkafka {} {}: {}", rd_kafka_name(handle), facility, message);
+}
+
+// Client-level errors (brokers down, authentication): logged; fatal ones loudly. Never throws.
+void errorCallback(rd_kafka_t* handle, int code, const char* reason, void* /*opaque*/) {
+  const auto err = static_cast<rd_kafka_resp_err_t>(code);
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    std::array<char, 512> detail{};
+    const auto original = rd_kafka_fatal_error(handle, detail.data(), detail.size());
+    spdlog::critical("kafka fatal error {}: {}", rd_kafka_err2name(original), detail.data());
+    return;
+  }
+  spdlog::warn("kafka {}: {}", rd_kafka_err2name(err), reason);
+}
+
+}  // namespace
+
+ConfPtr makeConf(const ClientConfig& config, const std::map<std::string, std::string>& defaults) {
+  ConfPtr conf(rd_kafka_conf_new());
+  std::array<char, 512> reason{};
+  auto apply = [&](const std::string& key, const std::string& value) {
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), reason.data(), reason.size()) !=
+        RD_KAFKA_CONF_OK) {
+      throw KafkaError("invalid Kafka client property '" + key + "': " + reason.data());
+    }
+  };
+  for (const auto& [key, value] : defaults) {
+    if (!config.properties.contains(key)) apply(key, value);
+  }
+  for (const auto& [key, value] : config.effective()) apply(key, value);
+  rd_kafka_conf_set_log_cb(conf.get(), logCallback);
+  rd_kafka_conf_set_error_cb(conf.get(), errorCallback);
+  return conf;
+}
+
+rd_kafka_t* createHandle(rd_kafka_type_t type, ConfPtr conf) {
+  std::array<char, 512> reason{};
+  rd_kafka_t* handle = rd_kafka_new(type, conf.get(), reason.data(), reason.size());
+  if (handle == nullptr) {
+    throw KafkaError(std::string("cannot create Kafka client: ") + reason.data());
+  }
+  conf.release();  // rd_kafka_new took ownership
+  return handle;
+}
+
+Error toError(rd_kafka_resp_err_t code) {
+  if (code == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  return Error(code, rd_kafka_err2str(code));
+}
+
+Error toError(const rd_kafka_error_t* error) {
+  if (error == nullptr) return {};
+  return Error(rd_kafka_error_code(error), rd_kafka_error_string(error),
+               rd_kafka_error_is_fatal(error) != 0, rd_kafka_error_is_retriable(error) != 0);
+}
+
+}  // namespace ebb::kafka::detail
+
+namespace ebb::kafka {
+std::string libraryVersion() { return rd_kafka_version_str(); }
+}  // namespace ebb::kafka

@@ -1,0 +1,43 @@
+// Private to src/kafka: turns a ClientConfig into a librdkafka handle with ebb's logging attached.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "ebb/kafka/client_config.h"
+#include "ebb/kafka/error.h"
+
+namespace ebb::kafka::detail {
+
+struct ConfDestroy {
+  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
+};
+using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDestroy>;
+
+struct TopicPartitionListDestroy {
+  void operator()(rd_kafka_topic_partition_list_t* list) const {
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+};
+using TopicPartitionListPtr =
+    std::unique_ptr<rd_kafka_topic_partition_list_t, TopicPartitionListDestroy>;
+
+struct ErrorDestroy {
+  void operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }
+};
+using ErrorPtr = std::unique_ptr<rd_kafka_error_t, ErrorDestroy>;
+
+// Builds a librdkafka config: defaults (ebb's choices for this client kind), then the ClientConfig.
+// Throws KafkaError naming the property when librdkafka rejects a key or value.
+ConfPtr makeConf(const ClientConfig& config, const std::map<std::string, std::string>& defaults);
+
+// Creates the client; owns conf on success and on failure.
+rd_kafka_t* createHandle(rd_kafka_type_t type, ConfPtr conf);
+
+Error toError(rd_kafka_resp_err_t code);
+Error toError(const rd_kafka_error_t* error);
+
+}  // namespace ebb::kafka::detail

@@ -1,0 +1,199 @@
+#include "ebb/roundtrip/roundtrip.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ebb/kafka/admin_client.h"
+#include "ebb/kafka/producer.h"
+#include "ebb/latency/envelope.h"
+
+namespace ebb::roundtrip {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kProducerId = "roundtrip";
+
+// Delivery reports arrive on the producing thread (inside poll), so no locking is needed.
+class AckRecorder final : public kafka::DeliveryHandler {
+ public:
+  explicit AckRecorder(uint64_t messages) : sendTimes_(messages, 0) {}
+  void sent(uint64_t seq, int64_t nanos) { sendTimes_[seq] = nanos; }
+  void onDelivery(const kafka::Delivery& delivery) noexcept override {
+    if (delivery.error) {
+      if (failed_++ == 0) spdlog::error("delivery failed: {}", delivery.error.message());
+      return;
+    }
+    ++acknowledged_;
+    latency_.record(latency::epochNanos() - sendTimes_[delivery.token]);
+  }
+  uint64_t acknowledged() const { return acknowledged_; }
+  uint64_t failed() const { return failed_; }
+  const latency::Histogram& latency() const { return latency_; }
+
+ private:
+  std::vector<int64_t> sendTimes_;
+  uint64_t acknowledged_ = 0;
+  uint64_t failed_ = 0;
+  latency::Histogram latency_;
+};
+
+// Consumes on its own thread until every message was seen once or it is told to stop.
+class Receiver {
+ public:
+  Receiver(const kafka::ClientConfig& config, const Options& options)
+      : seen_(options.messages, false),
+        consumer_(config, kafka::ConsumerOptions{.groupId = "ebb-roundtrip-" + options.topic,
+                                                 .protocol = options.protocol}) {
+    consumer_.subscribe({options.topic});
+  }
+
+  void run(size_t partitions) {
+    while (!stop_.load(std::memory_order_relaxed) && consumed_ < seen_.size()) {
+      auto message = consumer_.poll(std::chrono::milliseconds(100));
+      if (!assigned_.load(std::memory_order_relaxed) &&
+          consumer_.assignedPartitions() >= partitions) {
+        assigned_.store(true);
+      }
+      if (!message) continue;
+      if (message->isError()) {
+        spdlog::warn("consumer: {}", message->error().message());
+        continue;
+      }
+      handle(*message);
+    }
+    if (const auto error = consumer_.close()) spdlog::warn("consumer close: {}", error.message());
+    done_.store(true);
+  }
+
+  bool assigned() const { return assigned_.load(); }
+  bool done() const { return done_.load(); }
+  void stop() { stop_.store(true); }
+  uint64_t consumed() const { return consumed_; }
+  uint64_t duplicates() const { return duplicates_; }
+  Clock::time_point lastReceived() const { return lastReceived_; }
+  const latency::Histogram& latency() const { return latency_; }
+
+ private:
+  void handle(const kafka::Message& message) {
+    const int64_t now = latency::epochNanos();
+    const auto envelope =
+        latency::parseEnvelope(message.header(latency::kSeqHeader),
+                               message.header(latency::kSendTimeHeader),
+                               message.header(latency::kProducerHeader));
+    if (envelope && envelope->producerId == kProducerId && envelope->seq < seen_.size()) {
+      if (seen_[envelope->seq]) {
+        ++duplicates_;
+      } else {
+        seen_[envelope->seq] = true;
+        ++consumed_;
+        latency_.record(now - envelope->sendTimeNanos);
+        lastReceived_ = Clock::now();
+      }
+    }
+    consumer_.markProcessed(message);
+  }
+
+  std::vector<bool> seen_;
+  kafka::Consumer consumer_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> assigned_{false};
+  std::atomic<bool> done_{false};
+  uint64_t consumed_ = 0;
+  uint64_t duplicates_ = 0;
+  Clock::time_point lastReceived_{};
+  latency::Histogram latency_;
+};
+
+template <typename Predicate>
+bool waitFor(Predicate done, Clock::time_point deadline) {
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+}  // namespace
+
+Result run(const kafka::ClientConfig& config, const Options& options) {
+  const auto deadline = Clock::now() + options.timeout;
+  if (options.createTopic) {
+    kafka::AdminClient admin(config, std::chrono::seconds(15));
+    admin.createTopic({.name = options.topic, .partitions = options.partitions});
+  }
+  const auto partitions = kafka::AdminClient(config, std::chrono::seconds(15))
+                              .metadata(options.topic)
+                              .topics.front()
+                              .partitions.size();
+
+  Receiver receiver(config, options);
+  std::thread receiving([&] { receiver.run(partitions); });
+  struct Joiner {
+    Receiver& receiver;
+    std::thread& thread;
+    ~Joiner() {
+      receiver.stop();
+      if (thread.joinable()) thread.join();
+    }
+  } joiner{receiver, receiving};
+  // Measure steady state: start sending once the group has handed out every partition.
+  if (!waitFor([&] { return receiver.assigned(); }, deadline)) {
+    throw kafka::KafkaError("the consumer group did not assign the partitions of '" +
+                            options.topic + "' in time");
+  }
+
+  AckRecorder acks(options.messages);
+  kafka::Producer producer(config, &acks);
+  const std::string payload(options.payloadBytes, 'x');
+  std::string key;
+  Result result;
+  const auto start = Clock::now();
+  for (uint64_t seq = 0; seq < options.messages && Clock::now() < deadline; ++seq) {
+    if (options.rate > 0) {
+      std::this_thread::sleep_until(
+          start + std::chrono::nanoseconds(static_cast<int64_t>(1e9 * static_cast<double>(seq) / options.rate)));
+    }
+    if (options.keys > 0) key = "k" + std::to_string(seq % options.keys);
+    const int64_t now = latency::epochNanos();
+    const latency::DecimalField seqField(static_cast<int64_t>(seq));
+    const latency::DecimalField timeField(now);
+    const kafka::Header headers[] = {{latency::kSeqHeader, seqField.view()},
+                                     {latency::kSendTimeHeader, timeField.view()},
+                                     {latency::kProducerHeader, kProducerId}};
+    acks.sent(seq, now);
+    auto keyView = options.keys > 0 ? std::optional<std::string_view>(key) : std::nullopt;
+    kafka::Error error;
+    // A full local queue is back-pressure: serve delivery reports and try again.
+    while ((error = producer.send(options.topic, kafka::kAnyPartition, keyView, payload, headers,
+                                  seq)) &&
+           kafka::isQueueFull(error)) {
+      producer.poll(std::chrono::milliseconds(1));
+    }
+    if (error) throw kafka::KafkaError("cannot send to '" + options.topic + "': " + error.message());
+    ++result.sent;
+    producer.poll(std::chrono::milliseconds(0));
+  }
+  producer.flush(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+  result.produceSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  waitFor([&] { return receiver.done(); }, deadline);
+  receiver.stop();
+  receiving.join();
+
+  result.acknowledged = acks.acknowledged();
+  result.failed = acks.failed() + (result.sent - acks.acknowledged() - acks.failed());
+  result.consumed = receiver.consumed();
+  result.duplicates = receiver.duplicates();
+  result.totalSeconds =
+      std::chrono::duration<double>(std::max(receiver.lastReceived(), start) - start).count();
+  result.ackLatency = acks.latency();
+  result.endToEndLatency = receiver.latency();
+  return result;
+}
+
+}  // namespace ebb::roundtrip
