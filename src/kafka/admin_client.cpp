@@ -2,7 +2,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <array>
+#include <thread>
 
 #include "ebb/kafka/error.h"
 #include "handle.h"
@@ -97,7 +99,12 @@ std::map<TopicPartition, int64_t> toOffsets(const rd_kafka_topic_partition_list_
 
 AdminClient::AdminClient(const ClientConfig& config, std::chrono::milliseconds timeout)
     : timeout_(timeout) {
-  handle_.reset(detail::createHandle(RD_KAFKA_PRODUCER, detail::makeConf(config, {})));
+  // A consumer-type handle with a group of its own, never subscribed: librdkafka 2.15.1 answers a
+  // NOT_COORDINATOR reply to ListConsumerGroupOffsets by poking the handle's consumer group, which a
+  // producer-type handle lacks (a NULL dereference). With one, it re-queries and retries instead.
+  handle_.reset(detail::createHandle(
+      RD_KAFKA_CONSUMER, detail::makeConf(config, {{"group.id", "ebb-admin-" + config.clientId},
+                                                   {"group.protocol", "classic"}})));
 }
 
 AdminClient::~AdminClient() = default;
@@ -130,6 +137,28 @@ void AdminClient::createTopic(const TopicSpec& spec) {
       throw KafkaError(what + ": " + (message ? message : rd_kafka_err2str(err)),
                        detail::toError(err));
     }
+  }
+  waitUntilUsable(spec);
+}
+
+// The controller answers CreateTopics before every broker's metadata cache has the topic; wait
+// until it is visible with a leader for each partition, so the caller can use it at once.
+void AdminClient::waitUntilUsable(const TopicSpec& spec) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  while (true) {
+    try {
+      const auto topic = metadata(spec.name).topics.front();
+      const bool led = std::all_of(topic.partitions.begin(), topic.partitions.end(),
+                                   [](const PartitionInfo& p) { return p.leader >= 0; });
+      if (led && topic.partitions.size() == static_cast<size_t>(spec.partitions)) return;
+    } catch (const KafkaError&) {
+      // not visible yet
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw KafkaError("topic '" + spec.name + "' was created but has no leaders after " +
+                       std::to_string(timeout_.count()) + " ms");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 

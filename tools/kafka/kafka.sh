@@ -62,9 +62,14 @@ port_is_free() {
   python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
 }
 
-# A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what kafka-storage random-uuid makes).
+# A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what kafka-storage random-uuid
+# makes). Like Kafka, avoid a leading '-', which command lines would take for an option.
 random_cluster_id() {
-  head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | cut -c1-22
+  local id="-"
+  while [[ "$id" == -* ]]; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' | cut -c1-22)"
+  done
+  echo "$id"
 }
 
 node_alive() { [ -f "$1/pid" ] && kill -0 "$(cat "$1/pid")" 2>/dev/null; }
@@ -120,7 +125,8 @@ cmd_stop() {
   [ -d "$dir" ] || return 0
   if [ -f "$dir/watchdog.pid" ]; then
     pid="$(cat "$dir/watchdog.pid")"
-    [ "$pid" = "$PPID" ] || kill "$pid" 2>/dev/null || true
+    # The watchdog itself may be what runs this stop (bash execs the last command of -c).
+    [ "$pid" = "$$" ] || [ "$pid" = "$PPID" ] || kill "$pid" 2>/dev/null || true
     rm -f "$dir/watchdog.pid"
   fi
   for node_dir in "$dir"/node-*; do
@@ -196,7 +202,7 @@ cmd_start() {
     # Equivalent of `kafka-storage.sh format`: writes meta.properties and the bootstrap checkpoint.
     java -Xshare:auto -XX:TieredStopAtLevel=1 -cp "$classpath" \
       -Dlog4j2.configurationFile="$here/log4j2.properties" -Dkafka.logs.dir="$node_dir" \
-      kafka.tools.StorageTool format --ignore-formatted -t "$cluster_id" \
+      kafka.tools.StorageTool format --ignore-formatted --cluster-id="$cluster_id" \
       -c "$node_dir/server.properties" >"$node_dir/format.log" 2>&1 &
     format_pids+=($!)
   done

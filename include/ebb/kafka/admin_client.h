@@ -89,6 +89,8 @@ class AdminClient {
                                                 OffsetSpec spec);
 
  private:
+  void waitUntilUsable(const TopicSpec& spec);
+
   struct Destroy {
     void operator()(rd_kafka_s* handle) const;
   };

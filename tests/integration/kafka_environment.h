@@ -1,0 +1,17 @@
+// The real Kafka cluster that integration tests run against: started once per test binary by
+// tools/kafka/kafka.sh (and stopped at the end, also when tests fail), or EBB_BOOTSTRAP_SERVERS.
+#pragma once
+
+#include <string>
+
+#include "ebb/kafka/client_config.h"
+
+namespace ebb::test {
+
+const std::string& bootstrapServers();
+// A client config for the test cluster; client.id names the test.
+kafka::ClientConfig clientConfig(const std::string& clientId = "ebb-test");
+// A topic or group name no other test (or earlier run) uses.
+std::string uniqueName(const std::string& prefix);
+
+}  // namespace ebb::test
