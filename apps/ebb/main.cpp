@@ -13,9 +13,8 @@
 int main(int argc, char** argv) {
   CLI::App app{"ebb: low-latency load balancing with elastic consumers on Apache Kafka", "ebb"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", [] {
-    return "ebb 0.1.0 (librdkafka " + ebb::kafka::libraryVersion() + ")";
-  });
+  app.set_version_flag(
+      "--version", [] { return "ebb 0.1.0 (librdkafka " + ebb::kafka::libraryVersion() + ")"; });
   std::string logLevel = "info";
   std::string logFormat = "text";
   app.add_option("--log-level", logLevel, "trace, debug, info, warn, error or off")

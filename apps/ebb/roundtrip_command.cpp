@@ -31,14 +31,17 @@ nlohmann::json latencyJson(const latency::Histogram& histogram) {
 }
 
 nlohmann::json toJson(const roundtrip::Options& options, const roundtrip::Result& result) {
-  const double rate = result.produceSeconds > 0 ? static_cast<double>(result.acknowledged) / result.produceSeconds : 0;
+  const double rate = result.produceSeconds > 0
+                          ? static_cast<double>(result.acknowledged) / result.produceSeconds
+                          : 0;
   return {{"topic", options.topic},
-          {"messages", {{"sent", result.sent},
-                        {"acknowledged", result.acknowledged},
-                        {"failed", result.failed},
-                        {"consumed", result.consumed},
-                        {"duplicates", result.duplicates},
-                        {"lost", result.sent - result.consumed}}},
+          {"messages",
+           {{"sent", result.sent},
+            {"acknowledged", result.acknowledged},
+            {"failed", result.failed},
+            {"consumed", result.consumed},
+            {"duplicates", result.duplicates},
+            {"lost", result.sent - result.consumed}}},
           {"payload_bytes", options.payloadBytes},
           {"produce_seconds", result.produceSeconds},
           {"produce_rate_msgs_per_s", rate},
@@ -63,10 +66,10 @@ void printText(const nlohmann::json& summary) {
                            summary["produce_seconds"].get<double>());
   for (const auto* name : {"ack_latency", "end_to_end_latency"}) {
     const auto& l = summary[name];
-    std::cout << fmt::format("{:<19} p50 {:.2f} ms  p99 {:.2f} ms  p99.9 {:.2f} ms  max {:.2f} ms\n",
-                             std::string(name) + ":", l["p50_ms"].get<double>(),
-                             l["p99_ms"].get<double>(), l["p999_ms"].get<double>(),
-                             l["max_ms"].get<double>());
+    std::cout << fmt::format(
+        "{:<19} p50 {:.2f} ms  p99 {:.2f} ms  p99.9 {:.2f} ms  max {:.2f} ms\n",
+        std::string(name) + ":", l["p50_ms"].get<double>(), l["p99_ms"].get<double>(),
+        l["p999_ms"].get<double>(), l["max_ms"].get<double>());
   }
 }
 
@@ -78,7 +81,8 @@ void addRoundtripCommand(CLI::App& app, Runner& runner) {
       "roundtrip", "Produce N messages and consume them in a group: throughput and latency");
   flags->client.addTo(*command);
   auto& options = flags->options;
-  options.topic = fmt::format("ebb-roundtrip-{}", std::chrono::system_clock::now().time_since_epoch().count());
+  options.topic =
+      fmt::format("ebb-roundtrip-{}", std::chrono::system_clock::now().time_since_epoch().count());
   command->add_option("-t,--topic", options.topic, "Topic to use (default: a new one)");
   command->add_flag("!--existing-topic", options.createTopic,
                     "Use an existing topic instead of creating it");

@@ -19,10 +19,14 @@ struct EventDestroy {
   void operator()(rd_kafka_event_t* event) const { rd_kafka_event_destroy(event); }
 };
 struct OptionsDestroy {
-  void operator()(rd_kafka_AdminOptions_t* options) const { rd_kafka_AdminOptions_destroy(options); }
+  void operator()(rd_kafka_AdminOptions_t* options) const {
+    rd_kafka_AdminOptions_destroy(options);
+  }
 };
 struct MetadataDestroy {
-  void operator()(const rd_kafka_metadata_t* metadata) const { rd_kafka_metadata_destroy(metadata); }
+  void operator()(const rd_kafka_metadata_t* metadata) const {
+    rd_kafka_metadata_destroy(metadata);
+  }
 };
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, QueueDestroy>;
 using EventPtr = std::unique_ptr<rd_kafka_event_t, EventDestroy>;
@@ -46,7 +50,8 @@ class Request {
   rd_kafka_queue_t* queue() const { return queue_.get(); }
   rd_kafka_AdminOptions_t* options() const { return options_.get(); }
 
-  // Waits for the result event; throws with `what` when none comes or the request failed as a whole.
+  // Waits for the result event; throws with `what` when none comes or the request failed as a
+  // whole.
   EventPtr await(const std::string& what) const {
     // Leave the request's own timeout room to report its reason before giving up on the queue.
     EventPtr event(rd_kafka_queue_poll(queue_.get(), toInt(timeout_ + std::chrono::seconds(5))));
@@ -100,8 +105,8 @@ std::map<TopicPartition, int64_t> toOffsets(const rd_kafka_topic_partition_list_
 AdminClient::AdminClient(const ClientConfig& config, std::chrono::milliseconds timeout)
     : timeout_(timeout) {
   // A consumer-type handle with a group of its own, never subscribed: librdkafka 2.15.1 answers a
-  // NOT_COORDINATOR reply to ListConsumerGroupOffsets by poking the handle's consumer group, which a
-  // producer-type handle lacks (a NULL dereference). With one, it re-queries and retries instead.
+  // NOT_COORDINATOR reply to ListConsumerGroupOffsets by poking the handle's consumer group, which
+  // a producer-type handle lacks (a NULL dereference). With one, it re-queries and retries instead.
   handle_.reset(detail::createHandle(
       RD_KAFKA_CONSUMER, detail::makeConf(config, {{"group.id", "ebb-admin-" + config.clientId},
                                                    {"group.protocol", "classic"}})));
@@ -114,9 +119,8 @@ void AdminClient::Destroy::operator()(rd_kafka_s* handle) const { rd_kafka_destr
 void AdminClient::createTopic(const TopicSpec& spec) {
   const std::string what = "cannot create topic '" + spec.name + "'";
   std::array<char, 512> reason{};
-  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
-                                                     spec.replicationFactor, reason.data(),
-                                                     reason.size());
+  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(
+      spec.name.c_str(), spec.partitions, spec.replicationFactor, reason.data(), reason.size());
   if (topic == nullptr) throw KafkaError(what + ": " + reason.data());
   std::unique_ptr<rd_kafka_NewTopic_t, decltype(&rd_kafka_NewTopic_destroy)> owned(
       topic, rd_kafka_NewTopic_destroy);
@@ -150,7 +154,9 @@ void AdminClient::waitUntilUsable(const TopicSpec& spec) {
       const auto topic = metadata(spec.name).topics.front();
       const bool led = std::all_of(topic.partitions.begin(), topic.partitions.end(),
                                    [](const PartitionInfo& p) { return p.leader >= 0; });
-      if (led && topic.partitions.size() == static_cast<size_t>(spec.partitions)) return;
+      const bool complete =
+          spec.partitions <= 0 || topic.partitions.size() == static_cast<size_t>(spec.partitions);
+      if (led && complete) return;
     } catch (const KafkaError&) {
       // not visible yet
     }
@@ -204,7 +210,8 @@ ClusterMetadata AdminClient::metadata(const std::string& topic) {
     for (int p = 0; p < rawTopic.partition_cnt; ++p) {
       const auto& part = rawTopic.partitions[p];
       info.partitions.push_back(
-          {part.id, part.leader, std::vector<int32_t>(part.replicas, part.replicas + part.replica_cnt),
+          {part.id, part.leader,
+           std::vector<int32_t>(part.replicas, part.replicas + part.replica_cnt),
            std::vector<int32_t>(part.isrs, part.isrs + part.isr_cnt)});
     }
     result.topics.push_back(std::move(info));
@@ -243,8 +250,8 @@ GroupDescription AdminClient::describeGroup(const std::string& groupId) {
         .memberId = rd_kafka_MemberDescription_consumer_id(member),
         .clientId = rd_kafka_MemberDescription_client_id(member),
         .host = rd_kafka_MemberDescription_host(member),
-        .assignment = toTopicPartitions(rd_kafka_MemberAssignment_partitions(
-            rd_kafka_MemberDescription_assignment(member))),
+        .assignment = toTopicPartitions(
+            rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(member))),
     });
   }
   return description;
@@ -288,8 +295,8 @@ std::map<TopicPartition, int64_t> AdminClient::listOffsets(
   for (size_t i = 0; i < count; ++i) {
     const auto* element = rd_kafka_ListOffsetsResultInfo_topic_partition(infos[i]);
     if (element->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      throw KafkaError(what + " for " + element->topic + "[" +
-                           std::to_string(element->partition) + "]: " + rd_kafka_err2str(element->err),
+      throw KafkaError(what + " for " + element->topic + "[" + std::to_string(element->partition) +
+                           "]: " + rd_kafka_err2str(element->err),
                        detail::toError(element->err));
     }
     offsets[{element->topic, element->partition}] = element->offset;

@@ -36,7 +36,7 @@ std::vector<std::string> ClientConfig::printable() const {
 bool isSecretProperty(std::string_view key) {
   // Substrings that mark a property holding a credential in librdkafka's CONFIGURATION.md.
   static constexpr std::array<std::string_view, 5> kMarkers{"password", "secret", "private.key",
-                                                           "key.pem", "oauthbearer.config"};
+                                                            "key.pem", "oauthbearer.config"};
   for (const auto marker : kMarkers) {
     if (key.find(marker) != std::string_view::npos) return true;
   }

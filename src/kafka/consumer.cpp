@@ -35,8 +35,7 @@ Consumer::Consumer(const ClientConfig& config, const ConsumerOptions& options) {
   if (options.protocol == GroupProtocol::kClassic) {
     defaults["partition.assignment.strategy"] = options.assignor;
   }
-  handle_.reset(
-      detail::createHandle(RD_KAFKA_CONSUMER, detail::makeConf(config, defaults)));
+  handle_.reset(detail::createHandle(RD_KAFKA_CONSUMER, detail::makeConf(config, defaults)));
   // Serve the client's events (errors, logs) through consumer poll() as well.
   rd_kafka_poll_set_consumer(handle_.get());
 }
@@ -51,7 +50,8 @@ void Consumer::subscribe(const std::vector<std::string>& topics) {
   for (const auto& topic : topics) {
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   }
-  if (const auto err = rd_kafka_subscribe(handle_.get(), list.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (const auto err = rd_kafka_subscribe(handle_.get(), list.get());
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw KafkaError(std::string("cannot subscribe: ") + rd_kafka_err2str(err),
                      detail::toError(err));
   }

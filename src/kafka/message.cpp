@@ -48,9 +48,12 @@ TimestampType Message::timestampType() const {
   rd_kafka_timestamp_type_t type{};
   rd_kafka_message_timestamp(raw_.get(), &type);
   switch (type) {
-    case RD_KAFKA_TIMESTAMP_CREATE_TIME: return TimestampType::kCreateTime;
-    case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: return TimestampType::kLogAppendTime;
-    default: return TimestampType::kNone;
+    case RD_KAFKA_TIMESTAMP_CREATE_TIME:
+      return TimestampType::kCreateTime;
+    case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME:
+      return TimestampType::kLogAppendTime;
+    default:
+      return TimestampType::kNone;
   }
 }
 

@@ -81,10 +81,9 @@ class Receiver {
  private:
   void handle(const kafka::Message& message) {
     const int64_t now = latency::epochNanos();
-    const auto envelope =
-        latency::parseEnvelope(message.header(latency::kSeqHeader),
-                               message.header(latency::kSendTimeHeader),
-                               message.header(latency::kProducerHeader));
+    const auto envelope = latency::parseEnvelope(message.header(latency::kSeqHeader),
+                                                 message.header(latency::kSendTimeHeader),
+                                                 message.header(latency::kProducerHeader));
     if (envelope && envelope->producerId == kProducerId && envelope->seq < seen_.size()) {
       if (seen_[envelope->seq]) {
         ++duplicates_;
@@ -122,14 +121,12 @@ bool waitFor(Predicate done, Clock::time_point deadline) {
 
 Result run(const kafka::ClientConfig& config, const Options& options) {
   const auto deadline = Clock::now() + options.timeout;
+  kafka::AdminClient admin(
+      config, std::min<std::chrono::milliseconds>(options.timeout, std::chrono::seconds(15)));
   if (options.createTopic) {
-    kafka::AdminClient admin(config, std::chrono::seconds(15));
     admin.createTopic({.name = options.topic, .partitions = options.partitions});
   }
-  const auto partitions = kafka::AdminClient(config, std::chrono::seconds(15))
-                              .metadata(options.topic)
-                              .topics.front()
-                              .partitions.size();
+  const auto partitions = admin.metadata(options.topic).topics.front().partitions.size();
 
   Receiver receiver(config, options);
   std::thread receiving([&] { receiver.run(partitions); });
@@ -155,8 +152,8 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
   const auto start = Clock::now();
   for (uint64_t seq = 0; seq < options.messages && Clock::now() < deadline; ++seq) {
     if (options.rate > 0) {
-      std::this_thread::sleep_until(
-          start + std::chrono::nanoseconds(static_cast<int64_t>(1e9 * static_cast<double>(seq) / options.rate)));
+      std::this_thread::sleep_until(start + std::chrono::nanoseconds(static_cast<int64_t>(
+                                                1e9 * static_cast<double>(seq) / options.rate)));
     }
     if (options.keys > 0) key = "k" + std::to_string(seq % options.keys);
     const int64_t now = latency::epochNanos();
@@ -174,7 +171,8 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
            kafka::isQueueFull(error)) {
       producer.poll(std::chrono::milliseconds(1));
     }
-    if (error) throw kafka::KafkaError("cannot send to '" + options.topic + "': " + error.message());
+    if (error)
+      throw kafka::KafkaError("cannot send to '" + options.topic + "': " + error.message());
     ++result.sent;
     producer.poll(std::chrono::milliseconds(0));
   }

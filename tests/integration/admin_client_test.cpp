@@ -25,8 +25,8 @@ TEST(AdminClientTest, ClusterMetadataNamesBrokersAndController) {
 TEST(AdminClientTest, CreatesTopicWithPartitionsAndConfig) {
   AdminClient admin(test::clientConfig());
   const auto name = test::uniqueName("admin-create");
-  admin.createTopic({.name = name, .partitions = 12,
-                     .configs = {{"message.timestamp.type", "LogAppendTime"}}});
+  admin.createTopic(
+      {.name = name, .partitions = 12, .configs = {{"message.timestamp.type", "LogAppendTime"}}});
   const auto metadata = admin.metadata(name);
   ASSERT_EQ(metadata.topics.size(), 1u);
   ASSERT_EQ(metadata.topics[0].partitions.size(), 12u);

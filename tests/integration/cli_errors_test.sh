@@ -1,1 +1,46 @@
-#!/bin/bash
+#!/usr/bin/env bash
+# The ebb binary and the test fixture with bad input: each case exits non-zero, in bounded time,
+# with a message that says what to fix.
+#   cli_errors_test.sh EBB_BINARY INTEGRATION_TEST_BINARY
+set -uo pipefail
+
+ebb="$1"
+fixture="$2"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+failures=0
+passed=0
+
+# expect NAME EXPECTED_TEXT -- COMMAND...: non-zero exit within 60 s and EXPECTED_TEXT on stderr.
+expect() {
+  local name="$1" text="$2"
+  shift 3
+  local start=$SECONDS status
+  timeout 60 "$@" >"$work/out" 2>"$work/err"
+  status=$?
+  if [ $status -ne 0 ] && [ $status -ne 124 ] && grep -q -- "$text" "$work/err" "$work/out"; then
+    passed=$((passed + 1))
+    echo "ok: $name (exit $status after $((SECONDS - start)) s)"
+  else
+    failures=$((failures + 1))
+    echo "FAILED: $name (exit $status, expected '$text'); stderr:"
+    tail -n 5 "$work/err"
+  fi
+}
+
+unset EBB_BOOTSTRAP_SERVERS
+expect "no subcommand" "A subcommand is required" -- "$ebb"
+expect "no bootstrap server" "bootstrap-server is required" -- "$ebb" roundtrip
+expect "malformed -X" "key=value" -- "$ebb" roundtrip -b 127.0.0.1:1 -X linger.ms
+expect "unknown -X property" "invalid Kafka client property 'no.such'" -- \
+  "$ebb" roundtrip -b 127.0.0.1:1 -X no.such=1 --timeout 5
+expect "unknown group protocol" "group-protocol" -- \
+  "$ebb" roundtrip -b 127.0.0.1:1 --group-protocol eager
+expect "bad log level" "log-level" -- "$ebb" --log-level loud roundtrip -b 127.0.0.1:1
+expect "negative rate" "rate" -- "$ebb" roundtrip -b 127.0.0.1:1 --rate -5
+expect "unreachable broker" "cannot create topic" -- "$ebb" roundtrip -b 127.0.0.1:1 --timeout 5
+expect "EBB_BOOTSTRAP_SERVERS pointing nowhere" "does not answer" -- \
+  env EBB_BOOTSTRAP_SERVERS=127.0.0.1:1 "$fixture"
+
+echo "$passed passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -27,7 +27,8 @@ TEST(ClientErrorsTest, UnreachableClusterFailsWithinTheTimeout) {
     admin.metadata();
     FAIL() << "metadata from an unreachable cluster";
   } catch (const KafkaError& error) {
-    EXPECT_NE(std::string(error.what()).find("cluster metadata"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("cluster metadata"), std::string::npos)
+        << error.what();
   }
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(15));
 }
@@ -39,7 +40,8 @@ TEST(ClientErrorsTest, UnknownPropertyIsNamed) {
     Producer producer(config, nullptr);
     FAIL() << "accepted an unknown property";
   } catch (const KafkaError& error) {
-    EXPECT_NE(std::string(error.what()).find("no.such.property"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("no.such.property"), std::string::npos)
+        << error.what();
   }
 }
 

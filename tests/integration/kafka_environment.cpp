@@ -27,7 +27,8 @@ std::string runScript(const std::string& command) {
   std::array<char, 4096> buffer{};
   while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
   const int status = ::pclose(pipe);
-  if (status != 0) throw std::runtime_error("failed (status " + std::to_string(status) + "): " + command);
+  if (status != 0)
+    throw std::runtime_error("failed (status " + std::to_string(status) + "): " + command);
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
   return output;
 }
@@ -50,8 +51,7 @@ class KafkaEnvironment final : public ::testing::Environment {
       }
       return;
     }
-    runDir_ = std::filesystem::temp_directory_path() /
-              ("ebb-it-" + std::to_string(::getpid()));
+    runDir_ = std::filesystem::temp_directory_path() / ("ebb-it-" + std::to_string(::getpid()));
     script_ = std::string(EBB_SOURCE_DIR) + "/tools/kafka/kafka.sh";
     // --owner-pid: if this process dies without TearDown (crash, SIGKILL), the broker follows it.
     try {

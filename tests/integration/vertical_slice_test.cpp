@@ -124,7 +124,9 @@ TEST_P(VerticalSliceTest, EveryKeyedMessageArrivesInItsKeysPartition) {
 
 INSTANTIATE_TEST_SUITE_P(BothGroupProtocols, VerticalSliceTest,
                          ::testing::Values(GroupProtocol::kConsumer, GroupProtocol::kClassic),
-                         [](const auto& instance) { return std::string(toString(instance.param)); });
+                         [](const auto& instance) {
+                           return std::string(toString(instance.param));
+                         });
 
 }  // namespace
 }  // namespace ebb::kafka

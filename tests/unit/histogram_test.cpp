@@ -40,7 +40,8 @@ TEST(HistogramTest, PercentilesWithinOneTenthPercentOverSixDecades) {
   }
   std::sort(values.begin(), values.end());
   for (const double p : {50.0, 90.0, 99.0, 99.9, 99.99}) {
-    const auto rank = static_cast<size_t>(std::ceil(p / 100 * static_cast<double>(values.size()))) - 1;
+    const auto rank =
+        static_cast<size_t>(std::ceil(p / 100 * static_cast<double>(values.size()))) - 1;
     const auto exact = static_cast<double>(values[rank]);
     const auto estimate = static_cast<double>(histogram.percentile(p));
     EXPECT_NEAR(estimate, exact, exact * 0.002) << "p" << p;

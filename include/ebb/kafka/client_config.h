@@ -1,5 +1,5 @@
-// Client configuration: typed options for what ebb itself decides, plus the raw librdkafka properties
-// passed with -X key=value (the kcat convention), which win over the typed ones.
+// Client configuration: typed options for what ebb itself decides, plus the raw librdkafka
+// properties passed with -X key=value (the kcat convention), which win over the typed ones.
 #pragma once
 
 #include <chrono>

@@ -16,7 +16,8 @@ struct rd_kafka_s;
 
 namespace ebb::kafka {
 
-// KIP-848 `consumer`: the broker assigns partitions incrementally; `classic`: client-side assignors.
+// KIP-848 `consumer`: the broker assigns partitions incrementally; `classic`: client-side
+// assignors.
 enum class GroupProtocol { kConsumer, kClassic };
 
 struct ConsumerOptions {

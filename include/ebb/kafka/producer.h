@@ -49,8 +49,8 @@ class Producer {
   Producer& operator=(const Producer&) = delete;
   ~Producer();
 
-  // Queues one message. Returns an error when the local queue is full (call poll() and retry) or the
-  // topic/partition is unknown; the message is not sent then.
+  // Queues one message. Returns an error when the local queue is full (call poll() and retry) or
+  // the topic/partition is unknown; the message is not sent then.
   Error send(const std::string& topic, int32_t partition, std::optional<std::string_view> key,
              std::string_view payload, std::span<const Header> headers, uint64_t token);
   // Serves delivery reports; returns how many were handled.

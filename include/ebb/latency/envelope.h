@@ -32,8 +32,8 @@ inline int64_t epochNanos() {
 class DecimalField {
  public:
   explicit DecimalField(int64_t value) {
-    size_ = static_cast<size_t>(std::to_chars(buffer_.data(), buffer_.data() + buffer_.size(), value).ptr -
-                                buffer_.data());
+    size_ = static_cast<size_t>(
+        std::to_chars(buffer_.data(), buffer_.data() + buffer_.size(), value).ptr - buffer_.data());
   }
   std::string_view view() const { return {buffer_.data(), size_}; }
 

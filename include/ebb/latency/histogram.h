@@ -12,7 +12,8 @@ class Histogram {
  public:
   Histogram();
 
-  // Records one value in nanoseconds; negative values (clock skew) count as 0, huge ones as the max.
+  // Records one value in nanoseconds; negative values (clock skew) count as 0, huge ones as the
+  // max.
   void record(int64_t nanos);
   void merge(const Histogram& other);
   void reset();

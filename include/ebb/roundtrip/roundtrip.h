@@ -18,23 +18,23 @@ struct Options {
   int partitions = 12;
   uint64_t messages = 100'000;
   size_t payloadBytes = 100;
-  uint64_t keys = 1000;                // keys "k0".."k{keys-1}", round robin; 0: unkeyed
-  double rate = 0;                     // messages per second; 0: as fast as the client takes them
-  bool createTopic = true;             // false: the topic must exist
+  uint64_t keys = 1000;     // keys "k0".."k{keys-1}", round robin; 0: unkeyed
+  double rate = 0;          // messages per second; 0: as fast as the client takes them
+  bool createTopic = true;  // false: the topic must exist
   kafka::GroupProtocol protocol = kafka::GroupProtocol::kConsumer;
-  std::chrono::seconds timeout{120};   // for the whole run
+  std::chrono::seconds timeout{120};  // for the whole run
 };
 
 struct Result {
   uint64_t sent = 0;
   uint64_t acknowledged = 0;
   uint64_t failed = 0;
-  uint64_t consumed = 0;     // distinct messages consumed
+  uint64_t consumed = 0;  // distinct messages consumed
   uint64_t duplicates = 0;
-  double produceSeconds = 0;  // first send to last acknowledgement
-  double totalSeconds = 0;    // first send to last message consumed
-  latency::Histogram ackLatency;        // send -> broker acknowledgement
-  latency::Histogram endToEndLatency;   // send -> consumer received
+  double produceSeconds = 0;           // first send to last acknowledgement
+  double totalSeconds = 0;             // first send to last message consumed
+  latency::Histogram ackLatency;       // send -> broker acknowledgement
+  latency::Histogram endToEndLatency;  // send -> consumer received
   bool complete() const { return failed == 0 && consumed == sent && sent > 0; }
 };
 

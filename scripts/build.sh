@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Configures (once) and builds one flavour of ebb incrementally:
+#   build.sh release   build/release, optimised, for the demo and benchmarks
+#   build.sh asan      build/asan, AddressSanitizer + UBSan, warnings as errors, for the tests
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
+
+flavour="${1:-release}"
+case "$flavour" in
+  release) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEBB_BUILD_TESTS=OFF) ;;
+  asan) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEBB_SANITIZE=ON -DEBB_WERROR=ON) ;;
+  *) die "usage: build.sh release|asan" ;;
+esac
+build="$root/build/$flavour"
+if [ ! -f "$build/build.ninja" ]; then
+  mkdir -p "$root/build"
+  cmake -S "$root" -B "$build" -G Ninja "${flags[@]}" >"$root/build/configure-$flavour.log" 2>&1 ||
+    { cat "$root/build/configure-$flavour.log" >&2; die "cmake configure failed"; }
+fi
+log "building $flavour in $build"
+cmake --build "$build" -j "$(nproc)"
