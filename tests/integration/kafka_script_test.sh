@@ -51,6 +51,12 @@ PATH="$work/bin" bash "$kafka" start --dir "$work/nojava" >/dev/null 2>"$work/no
 check "no Java: non-zero exit" test $? -ne 0
 check "no Java: says Java is missing" contains "$work/nojava.err" "Java is not installed"
 
+# No Maven and no cached jars: fetching says Maven is needed (Java present, jars not yet fetched).
+ln -sf "$(command -v java)" "$work/bin/java"
+EBB_CACHE="$work/empty-cache" PATH="$work/bin" bash "$kafka" fetch >/dev/null 2>"$work/nomaven.err"
+check "no Maven: non-zero exit" test $? -ne 0
+check "no Maven: says Maven is missing" contains "$work/nomaven.err" "Maven is not installed"
+
 # The requested port is taken: refused up front, nothing started.
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(120)' "$port" &
