@@ -84,20 +84,27 @@ std::vector<TopicPartition> toTopicPartitions(const rd_kafka_topic_partition_lis
   return result;
 }
 
-// Offsets of a partition list, failing on the first partition-level error.
-std::map<TopicPartition, int64_t> toOffsets(const rd_kafka_topic_partition_list_t* list,
-                                            const std::string& what) {
-  std::map<TopicPartition, int64_t> offsets;
-  for (int i = 0; list != nullptr && i < list->cnt; ++i) {
-    const auto& element = list->elems[i];
-    if (element.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      throw KafkaError(what + " for " + element.topic + "[" + std::to_string(element.partition) +
-                           "]: " + rd_kafka_err2str(element.err),
-                       detail::toError(element.err));
-    }
-    offsets[{element.topic, element.partition}] = element.offset;
+// Adds one partition's offset, failing on a partition-level error.
+void addOffset(std::map<TopicPartition, int64_t>& offsets,
+               const rd_kafka_topic_partition_t& element, const std::string& what) {
+  if (element.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw KafkaError(what + " for " + element.topic + "[" + std::to_string(element.partition) +
+                         "]: " + rd_kafka_err2str(element.err),
+                     detail::toError(element.err));
   }
-  return offsets;
+  offsets[{element.topic, element.partition}] = element.offset;
+}
+
+// CreateTopics and DeleteTopics answer per topic; the first failure is the caller's error.
+void throwIfAnyTopicFailed(const rd_kafka_topic_result_t** results, size_t count,
+                           const std::string& what) {
+  for (size_t i = 0; i < count; ++i) {
+    if (const auto err = rd_kafka_topic_result_error(results[i]); err) {
+      const char* message = rd_kafka_topic_result_error_string(results[i]);
+      throw KafkaError(what + ": " + (message != nullptr ? message : rd_kafka_err2str(err)),
+                       detail::toError(err));
+    }
+  }
 }
 
 }  // namespace
@@ -135,13 +142,7 @@ void AdminClient::createTopic(const TopicSpec& spec) {
   size_t count = 0;
   const auto** results =
       rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
-  for (size_t i = 0; i < count; ++i) {
-    if (const auto err = rd_kafka_topic_result_error(results[i]); err) {
-      const char* message = rd_kafka_topic_result_error_string(results[i]);
-      throw KafkaError(what + ": " + (message ? message : rd_kafka_err2str(err)),
-                       detail::toError(err));
-    }
-  }
+  throwIfAnyTopicFailed(results, count, what);
   waitUntilUsable(spec);
 }
 
@@ -179,11 +180,7 @@ void AdminClient::deleteTopic(const std::string& name) {
   size_t count = 0;
   const auto** results =
       rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event.get()), &count);
-  for (size_t i = 0; i < count; ++i) {
-    if (const auto err = rd_kafka_topic_result_error(results[i]); err) {
-      throw KafkaError(what + ": " + rd_kafka_err2str(err), detail::toError(err));
-    }
-  }
+  throwIfAnyTopicFailed(results, count, what);
 }
 
 ClusterMetadata AdminClient::metadata(const std::string& topic) {
@@ -272,7 +269,10 @@ std::map<TopicPartition, int64_t> AdminClient::listGroupOffsets(const std::strin
       rd_kafka_event_ListConsumerGroupOffsets_result(event.get()), &count);
   if (count != 1) throw KafkaError(what + ": unexpected answer");
   throwIfFailed(rd_kafka_group_result_error(results[0]), what);
-  return toOffsets(rd_kafka_group_result_partitions(results[0]), what);
+  std::map<TopicPartition, int64_t> offsets;
+  const auto* list = rd_kafka_group_result_partitions(results[0]);
+  for (int i = 0; list != nullptr && i < list->cnt; ++i) addOffset(offsets, list->elems[i], what);
+  return offsets;
 }
 
 std::map<TopicPartition, int64_t> AdminClient::listOffsets(
@@ -293,13 +293,7 @@ std::map<TopicPartition, int64_t> AdminClient::listOffsets(
       rd_kafka_ListOffsets_result_infos(rd_kafka_event_ListOffsets_result(event.get()), &count);
   std::map<TopicPartition, int64_t> offsets;
   for (size_t i = 0; i < count; ++i) {
-    const auto* element = rd_kafka_ListOffsetsResultInfo_topic_partition(infos[i]);
-    if (element->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      throw KafkaError(what + " for " + element->topic + "[" + std::to_string(element->partition) +
-                           "]: " + rd_kafka_err2str(element->err),
-                       detail::toError(element->err));
-    }
-    offsets[{element->topic, element->partition}] = element->offset;
+    addOffset(offsets, *rd_kafka_ListOffsetsResultInfo_topic_partition(infos[i]), what);
   }
   return offsets;
 }

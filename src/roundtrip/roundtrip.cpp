@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,8 +54,8 @@ class Receiver {
     consumer_.subscribe({options.topic});
   }
 
-  void run(size_t partitions) {
-    while (!stop_.load(std::memory_order_relaxed) && consumed_ < seen_.size()) {
+  void run(const std::stop_token& stop, size_t partitions) {
+    while (!stop.stop_requested() && consumed_ < seen_.size()) {
       auto message = consumer_.poll(std::chrono::milliseconds(100));
       if (!assigned_.load(std::memory_order_relaxed) &&
           consumer_.assignedPartitions() >= partitions) {
@@ -72,7 +74,6 @@ class Receiver {
 
   bool assigned() const { return assigned_.load(); }
   bool done() const { return done_.load(); }
-  void stop() { stop_.store(true); }
   uint64_t consumed() const { return consumed_; }
   uint64_t duplicates() const { return duplicates_; }
   Clock::time_point lastReceived() const { return lastReceived_; }
@@ -99,13 +100,25 @@ class Receiver {
 
   std::vector<bool> seen_;
   kafka::Consumer consumer_;
-  std::atomic<bool> stop_{false};
   std::atomic<bool> assigned_{false};
   std::atomic<bool> done_{false};
   uint64_t consumed_ = 0;
   uint64_t duplicates_ = 0;
   Clock::time_point lastReceived_{};
   latency::Histogram latency_;
+};
+
+// "k<n>" formatted in place: no allocation per message.
+class KeyBuffer {
+ public:
+  std::string_view format(uint64_t n) {
+    buffer_[0] = 'k';
+    const auto end = std::to_chars(buffer_.data() + 1, buffer_.data() + buffer_.size(), n).ptr;
+    return {buffer_.data(), static_cast<size_t>(end - buffer_.data())};
+  }
+
+ private:
+  std::array<char, 24> buffer_{};
 };
 
 template <typename Predicate>
@@ -129,15 +142,8 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
   const auto partitions = admin.metadata(options.topic).topics.front().partitions.size();
 
   Receiver receiver(config, options);
-  std::thread receiving([&] { receiver.run(partitions); });
-  struct Joiner {
-    Receiver& receiver;
-    std::thread& thread;
-    ~Joiner() {
-      receiver.stop();
-      if (thread.joinable()) thread.join();
-    }
-  } joiner{receiver, receiving};
+  // jthread: stopped and joined on every way out, including exceptions.
+  std::jthread receiving([&](const std::stop_token& stop) { receiver.run(stop, partitions); });
   // Measure steady state: start sending once the group has handed out every partition.
   if (!waitFor([&] { return receiver.assigned(); }, deadline)) {
     throw kafka::KafkaError("the consumer group did not assign the partitions of '" +
@@ -147,7 +153,7 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
   AckRecorder acks(options.messages);
   kafka::Producer producer(config, &acks);
   const std::string payload(options.payloadBytes, 'x');
-  std::string key;
+  KeyBuffer key;
   Result result;
   const auto start = Clock::now();
   for (uint64_t seq = 0; seq < options.messages && Clock::now() < deadline; ++seq) {
@@ -155,7 +161,6 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
       std::this_thread::sleep_until(start + std::chrono::nanoseconds(static_cast<int64_t>(
                                                 1e9 * static_cast<double>(seq) / options.rate)));
     }
-    if (options.keys > 0) key = "k" + std::to_string(seq % options.keys);
     const int64_t now = latency::epochNanos();
     const latency::DecimalField seqField(static_cast<int64_t>(seq));
     const latency::DecimalField timeField(now);
@@ -163,7 +168,8 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
                                      {latency::kSendTimeHeader, timeField.view()},
                                      {latency::kProducerHeader, kProducerId}};
     acks.sent(seq, now);
-    auto keyView = options.keys > 0 ? std::optional<std::string_view>(key) : std::nullopt;
+    const auto keyView =
+        options.keys > 0 ? std::optional(key.format(seq % options.keys)) : std::nullopt;
     kafka::Error error;
     // A full local queue is back-pressure: serve delivery reports and try again.
     while ((error = producer.send(options.topic, kafka::kAnyPartition, keyView, payload, headers,
@@ -180,7 +186,7 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
   result.produceSeconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   waitFor([&] { return receiver.done(); }, deadline);
-  receiver.stop();
+  receiving.request_stop();
   receiving.join();
 
   result.acknowledged = acks.acknowledged();

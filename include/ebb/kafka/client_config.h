@@ -29,9 +29,7 @@ struct ClientConfig {
 // True for properties that hold secrets (sasl.password, ssl.key.password, ...): never print them.
 bool isSecretProperty(std::string_view key);
 
-}  // namespace ebb::kafka
-
-namespace ebb::kafka {
 // The librdkafka version linked at run time, e.g. "2.15.1".
 std::string libraryVersion();
+
 }  // namespace ebb::kafka
