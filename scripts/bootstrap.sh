@@ -17,7 +17,7 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libcpp-httplib-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev
-  openjdk-17-jre-headless maven npm
+  openjdk-17-jdk-headless maven npm
   clang-format clang-tidy
   python3 procps iproute2
 )
@@ -28,11 +28,12 @@ install_apt_packages() {
   for pkg in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
-  # Java and Maven may come from elsewhere (an SDK manager); then the Debian packages are not needed.
-  if command -v java >/dev/null && command -v mvn >/dev/null && command -v npm >/dev/null; then
+  # A JDK (javac: tests run Kafka's Java code), Maven and npm may come from elsewhere (an SDK
+  # manager); then the Debian packages are not needed.
+  if command -v javac >/dev/null && command -v mvn >/dev/null && command -v npm >/dev/null; then
     local filtered=()
     for pkg in "${missing[@]}"; do
-      case "$pkg" in openjdk-17-jre-headless | maven | npm) ;; *) filtered+=("$pkg") ;; esac
+      case "$pkg" in openjdk-17-jdk-headless | maven | npm) ;; *) filtered+=("$pkg") ;; esac
     done
     missing=("${filtered[@]}")
   fi
