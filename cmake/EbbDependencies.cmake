@@ -12,6 +12,7 @@ pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka>=2.12)
 message(STATUS "librdkafka ${RDKAFKA_VERSION} from ${RDKAFKA_PREFIX}")
 
 find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)

@@ -1,5 +1,6 @@
 #include "client_options.h"
 
+#include <cctype>
 #include <stdexcept>
 
 namespace ebb::app {
@@ -29,6 +30,33 @@ kafka::ClientConfig ClientOptions::toConfig(const std::string& clientId) const {
     }
   }
   return config;
+}
+
+void ServiceOptions::addTo(CLI::App& command) {
+  client.addTo(command);
+  command.add_option("--http", http, "Serve /metrics, /healthz, /readyz on HOST:PORT");
+  command.add_option("-o,--output", output, "Summary as text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
+std::unique_ptr<metrics::HttpServer> ServiceOptions::serveHttp(
+    std::shared_ptr<prometheus::Registry> registry) const {
+  if (http.empty()) return nullptr;
+  return std::make_unique<metrics::HttpServer>(metrics::parseEndpoint(http), std::move(registry));
+}
+
+void addEnvironmentNames(CLI::App& command) {
+  for (CLI::Option* option : command.get_options()) {
+    if (!option->get_envname().empty() || option->get_lnames().empty() ||
+        option->get_lnames().front() == "help") {
+      continue;
+    }
+    std::string name = "EBB_";
+    for (const char c : option->get_lnames().front()) {
+      name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    option->envname(name);
+  }
 }
 
 }  // namespace ebb::app

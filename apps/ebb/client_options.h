@@ -3,10 +3,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "ebb/kafka/client_config.h"
+#include "ebb/metrics/http_server.h"
 
 namespace ebb::app {
 
@@ -18,5 +20,20 @@ struct ClientOptions {
   // Validates the -X pairs; throws CLI::ValidationError with the offending value.
   kafka::ClientConfig toConfig(const std::string& clientId) const;
 };
+
+// Flags of the long-running services (produce, consume): the client's, --http and --output.
+struct ServiceOptions {
+  ClientOptions client;
+  std::string http;
+  std::string output = "text";
+  void addTo(CLI::App& command);
+  // The metrics/health server when --http was given, else null; throws if it cannot listen.
+  std::unique_ptr<metrics::HttpServer> serveHttp(
+      std::shared_ptr<prometheus::Registry> registry) const;
+};
+
+// Gives every option of `command` that has none yet an environment variable: EBB_ + its long
+// name in upper case with '-' as '_' (--group-protocol: EBB_GROUP_PROTOCOL), for containers.
+void addEnvironmentNames(CLI::App& command);
 
 }  // namespace ebb::app

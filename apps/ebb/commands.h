@@ -11,5 +11,7 @@ namespace ebb::app {
 using Runner = std::function<int()>;
 
 void addRoundtripCommand(CLI::App& app, Runner& runner);
+void addProduceCommand(CLI::App& app, Runner& runner);
+void addConsumeCommand(CLI::App& app, Runner& runner);
 
 }  // namespace ebb::app

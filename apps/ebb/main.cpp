@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
 
   ebb::app::Runner runner;
+  ebb::app::addProduceCommand(app, runner);
+  ebb::app::addConsumeCommand(app, runner);
   ebb::app::addRoundtripCommand(app, runner);
 
   try {

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "ebb/kafka/consumer.h"
 #include "ebb/roundtrip/roundtrip.h"
+#include "output.h"
 
 namespace ebb::app {
 namespace {
@@ -20,15 +21,6 @@ struct RoundtripFlags {
   std::string output = "text";
   int timeoutSeconds = 120;
 };
-
-nlohmann::json latencyJson(const latency::Histogram& histogram) {
-  auto ms = [](int64_t nanos) { return static_cast<double>(nanos) / 1e6; };
-  return {{"count", histogram.count()},
-          {"p50_ms", ms(histogram.percentile(50))},
-          {"p99_ms", ms(histogram.percentile(99))},
-          {"p999_ms", ms(histogram.percentile(99.9))},
-          {"max_ms", ms(histogram.max())}};
-}
 
 nlohmann::json toJson(const roundtrip::Options& options, const roundtrip::Result& result) {
   const double rate = result.produceSeconds > 0
@@ -65,11 +57,7 @@ void printText(const nlohmann::json& summary) {
                            summary["payload_bytes"].get<size_t>(),
                            summary["produce_seconds"].get<double>());
   for (const auto* name : {"ack_latency", "end_to_end_latency"}) {
-    const auto& l = summary[name];
-    std::cout << fmt::format(
-        "{:<19} p50 {:.2f} ms  p99 {:.2f} ms  p99.9 {:.2f} ms  max {:.2f} ms\n",
-        std::string(name) + ":", l["p50_ms"].get<double>(), l["p99_ms"].get<double>(),
-        l["p999_ms"].get<double>(), l["max_ms"].get<double>());
+    std::cout << latencyLine(name, summary[name]);
   }
 }
 

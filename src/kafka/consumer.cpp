@@ -2,14 +2,69 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <spdlog/spdlog.h>
+
 #include <stdexcept>
 
 #include "handle.h"
 
 namespace ebb::kafka {
+namespace {
+
+std::vector<TopicPartition> toVector(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartition> result;
+  for (int i = 0; list != nullptr && i < list->cnt; ++i) {
+    result.push_back({list->elems[i].topic, list->elems[i].partition});
+  }
+  return result;
+}
+
+// The group will retry or fence this member: log and go on (no exception across a callback).
+void logIfFailed(const char* what, rd_kafka_error_t* error) {
+  if (error == nullptr) return;
+  spdlog::error("rebalance: {} failed: {}", what, rd_kafka_error_string(error));
+  rd_kafka_error_destroy(error);
+}
+
+// Hands assignment changes to the listener, then applies them: incrementally for the cooperative
+// protocols (KIP-848 `consumer`, classic cooperative-sticky), wholesale for the eager ones.
+void rebalanceCallback(rd_kafka_t* handle, rd_kafka_resp_err_t err,
+                       rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* listener = static_cast<RebalanceListener*>(opaque);
+  const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE";
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    const auto starts = listener->onAssigned(toVector(partitions));
+    for (int i = 0; i < partitions->cnt; ++i) {
+      auto& element = partitions->elems[i];
+      if (const auto it = starts.find({element.topic, element.partition}); it != starts.end()) {
+        element.offset = it->second;
+      }
+    }
+    if (cooperative) {
+      logIfFailed("incremental assign", rd_kafka_incremental_assign(handle, partitions));
+    } else if (const auto assignErr = rd_kafka_assign(handle, partitions); assignErr) {
+      spdlog::error("rebalance: assign failed: {}", rd_kafka_err2str(assignErr));
+    }
+    return;
+  }
+  const bool lost = rd_kafka_assignment_lost(handle) != 0;
+  listener->onRevoked(toVector(partitions), lost);
+  if (cooperative) {
+    logIfFailed("incremental unassign", rd_kafka_incremental_unassign(handle, partitions));
+  } else {
+    rd_kafka_assign(handle, nullptr);
+  }
+}
+
+}  // namespace
 
 std::string_view toString(GroupProtocol protocol) {
   return protocol == GroupProtocol::kConsumer ? "consumer" : "classic";
+}
+
+bool isUnknownTopic(const Error& error) {
+  return error.code() == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+         error.code() == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
 }
 
 GroupProtocol parseGroupProtocol(std::string_view name) {
@@ -26,7 +81,7 @@ Consumer::Consumer(const ClientConfig& config, const ConsumerOptions& options) {
   std::map<std::string, std::string> defaults{
       {"group.id", options.groupId},
       {"group.protocol", std::string(toString(options.protocol))},
-      {"enable.auto.commit", "true"},
+      {"enable.auto.commit", options.commitToKafka ? "true" : "false"},
       {"enable.auto.offset.store", "false"},
       {"auto.commit.interval.ms", std::to_string(options.commitInterval.count())},
       {"auto.offset.reset", options.autoOffsetReset},
@@ -35,7 +90,13 @@ Consumer::Consumer(const ClientConfig& config, const ConsumerOptions& options) {
   if (options.protocol == GroupProtocol::kClassic) {
     defaults["partition.assignment.strategy"] = options.assignor;
   }
-  handle_.reset(detail::createHandle(RD_KAFKA_CONSUMER, detail::makeConf(config, defaults)));
+  if (!options.instanceId.empty()) defaults["group.instance.id"] = options.instanceId;
+  auto conf = detail::makeConf(config, defaults);
+  if (options.listener != nullptr) {
+    rd_kafka_conf_set_rebalance_cb(conf.get(), rebalanceCallback);
+    rd_kafka_conf_set_opaque(conf.get(), options.listener);
+  }
+  handle_.reset(detail::createHandle(RD_KAFKA_CONSUMER, std::move(conf)));
   // Serve the client's events (errors, logs) through consumer poll() as well.
   rd_kafka_poll_set_consumer(handle_.get());
 }
@@ -69,6 +130,13 @@ size_t Consumer::assignedPartitions() const {
   if (rd_kafka_assignment(handle_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
   detail::TopicPartitionListPtr list(raw);
   return static_cast<size_t>(list->cnt);
+}
+
+std::vector<TopicPartition> Consumer::assignment() const {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(handle_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  detail::TopicPartitionListPtr list(raw);
+  return toVector(list.get());
 }
 
 Error Consumer::markProcessed(const Message& message) {

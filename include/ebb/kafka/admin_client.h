@@ -9,16 +9,11 @@
 #include <vector>
 
 #include "ebb/kafka/client_config.h"
+#include "ebb/kafka/topic_partition.h"
 
 struct rd_kafka_s;
 
 namespace ebb::kafka {
-
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-  auto operator<=>(const TopicPartition&) const = default;
-};
 
 struct TopicSpec {
   std::string name;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include "ebb/kafka/client_config.h"
 #include "ebb/kafka/error.h"
 #include "ebb/kafka/message.h"
+#include "ebb/kafka/topic_partition.h"
 
 struct rd_kafka_s;
 
@@ -20,6 +22,19 @@ namespace ebb::kafka {
 // assignors.
 enum class GroupProtocol { kConsumer, kClassic };
 
+// Told about partitions arriving and leaving, on the polling thread, inside poll().
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  // Before fetching starts; returns where to start per partition when the application keeps its
+  // own offsets (empty map: from the committed offsets).
+  virtual std::map<TopicPartition, int64_t> onAssigned(
+      const std::vector<TopicPartition>& partitions) noexcept = 0;
+  // Before the partitions go away: finish their in-flight work and commit. `lost`: they already
+  // belong to another member (session expired), so committing is pointless.
+  virtual void onRevoked(const std::vector<TopicPartition>& partitions, bool lost) noexcept = 0;
+};
+
 struct ConsumerOptions {
   std::string groupId;
   GroupProtocol protocol = GroupProtocol::kConsumer;
@@ -28,9 +43,18 @@ struct ConsumerOptions {
   // Where a group without committed offsets starts: earliest or latest.
   std::string autoOffsetReset = "earliest";
   std::chrono::milliseconds commitInterval{1000};
+  // Static membership (KIP-345 / KIP-848): a restart within the session timeout keeps the
+  // assignment.
+  std::string instanceId;
+  // false: offsets are the application's business (nothing is committed to Kafka).
+  bool commitToKafka = true;
+  // Optional; must outlive the consumer.
+  RebalanceListener* listener = nullptr;
 };
 
 std::string_view toString(GroupProtocol protocol);
+// The subscribed topic does not exist (a consumer error that retrying will not fix).
+bool isUnknownTopic(const Error& error);
 // Throws std::invalid_argument for anything but "consumer" or "classic".
 GroupProtocol parseGroupProtocol(std::string_view name);
 
@@ -47,6 +71,7 @@ class Consumer {
   std::optional<Message> poll(std::chrono::milliseconds timeout);
   // Partitions currently assigned to this member.
   size_t assignedPartitions() const;
+  std::vector<TopicPartition> assignment() const;
   // Records that the message was processed; its offset + 1 is committed with the next commit.
   Error markProcessed(const Message& message);
   // Commits what was marked processed and waits for the broker's answer.

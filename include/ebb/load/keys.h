@@ -24,8 +24,8 @@ class KeyGenerator {
 // Parses --keys:
 //   none                 unkeyed
 //   uniform:N            key-0 .. key-(N-1), each equally likely
-//   zipf:N:S             key-0 .. key-(N-1), P(key-i) proportional to 1/(i+1)^S, S > 0 (key-0 hottest)
-//   sequential:N         key-0, key-1, ..., key-(N-1), key-0, ...
+//   zipf:N:S             key-0 .. key-(N-1), P(key-i) proportional to 1/(i+1)^S, S > 0 (key-0
+//   hottest) sequential:N         key-0, key-1, ..., key-(N-1), key-0, ...
 // N from 1 to 10,000,000. Throws std::invalid_argument with the expected form.
 std::unique_ptr<KeyGenerator> parseKeys(std::string_view spec, uint64_t seed);
 

@@ -24,8 +24,9 @@ class Profile {
 //   step:AT:RATE                     baseRate until AT, then RATE
 //   spike:START:LENGTH:FACTOR        baseRate, FACTOR x baseRate during [START, START+LENGTH)
 //   ramp:FROM:TO:SECONDS             linear from FROM to TO over SECONDS, then TO
-//   sine:PERIOD:AMPLITUDE            baseRate x (1 + AMPLITUDE x sin(2 pi t / PERIOD)), 0 <= AMPLITUDE <= 1
-//   csv:PATH                         lines "seconds,rate" (header and # comments allowed), times
+//   sine:PERIOD:AMPLITUDE            baseRate x (1 + AMPLITUDE x sin(2 pi t / PERIOD)), 0 <=
+//   AMPLITUDE <= 1 csv:PATH                         lines "seconds,rate" (header and # comments
+//   allowed), times
 //                                    increasing; linear between points, the last rate after the end
 // Throws std::invalid_argument with what is wrong and an example of the right form.
 std::unique_ptr<Profile> parseProfile(std::string_view spec, double baseRate);

@@ -1,6 +1,7 @@
 // Partitioners: which partition a message goes to. Pure and deterministic (randomness is seeded,
 // time is passed in), so each can be unit-tested; ebb's producer asks one for every message and
-// sends to the partition it returns.
+// sends to the partition it returns. A partitioner keeps state (counters, the sticky partition, a
+// random engine) without locks: use one per producer thread. partition() allocates nothing.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,7 @@ namespace ebb::partition {
 
 struct Input {
   std::optional<std::string_view> key;  // nullopt: unkeyed message
-  int32_t partitionCount = 1;           // > 0
+  int32_t partitionCount = 1;           // > 0: a topic has partitions; asserted, not checked
   int64_t nowNanos = 0;                 // monotonic time, for partitioners that switch over time
 };
 
@@ -57,8 +58,13 @@ uint32_t fnv1a(std::string_view data);
 class LagAwarePartitioner final : public Partitioner {
  public:
   explicit LagAwarePartitioner(uint64_t seed);
+  ~LagAwarePartitioner() override;
+  LagAwarePartitioner(LagAwarePartitioner&&) noexcept;
+  LagAwarePartitioner& operator=(LagAwarePartitioner&&) noexcept;
   // Lag per partition (messages, index = partition). Lag-free partitions get the highest weight;
   // a partition's weight falls as its lag grows, but never reaches zero (no partition starves).
+  // Until it is called with one lag per partition of the input, unkeyed messages go round-robin.
+  // Allocates only when the partition count changes.
   void updateLag(std::span<const int64_t> lagByPartition);
   int32_t partition(const Input& input) override;
   std::string_view name() const override { return "lag-aware"; }
@@ -67,7 +73,8 @@ class LagAwarePartitioner final : public Partitioner {
 
  private:
   struct State;
-  std::shared_ptr<State> state_;
+  // unique_ptr, not shared_ptr: a copy sharing one random engine and weight table would surprise.
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace ebb::partition

@@ -1,0 +1,75 @@
+// The consumer microservice behind `ebb consume`: a group member that processes every message with
+// simulated downstream work, measures end-to-end latency (and its two phases), commits only what it
+// processed, and drains on SIGTERM.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ebb/kafka/client_config.h"
+#include "ebb/kafka/consumer.h"
+#include "ebb/latency/histogram.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace ebb::service {
+
+struct ConsumerOptions {
+  std::vector<std::string> topics;
+  std::string group;
+  kafka::GroupProtocol protocol = kafka::GroupProtocol::kConsumer;
+  std::string assignor = "cooperative-sticky";  // classic only
+  std::string instanceId;                       // static membership when set
+  std::string work = "none";                    // WorkSpec grammar
+  unsigned workers = 1;                         // partitions processed concurrently, order kept
+  std::string auditPath;                        // one line per processed message when set
+  std::string offsets = "kafka";                // kafka | file:PATH
+  std::chrono::milliseconds commitInterval{1000};
+  std::chrono::milliseconds gracePeriod{10'000};
+  uint64_t maxMessages = 0;  // stop after this many (0: until stopped)
+  uint64_t seed = 1;
+};
+
+struct RebalanceEvent {
+  std::string kind;  // assigned, revoked, lost
+  size_t partitions = 0;
+  double pausedSeconds = 0;  // how long processing of this member was held up by it
+};
+
+struct ConsumerSummary {
+  uint64_t consumed = 0;
+  uint64_t malformed = 0;  // without a valid ebb envelope (processed and committed all the same)
+  std::vector<RebalanceEvent> rebalances;
+  latency::Histogram endToEnd;          // ebb-ts -> received
+  latency::Histogram producerToBroker;  // ebb-ts -> LogAppendTime (LogAppendTime topics only)
+  latency::Histogram brokerToConsumer;  // LogAppendTime -> received
+  std::map<int32_t, latency::Histogram> endToEndByPartition;
+  bool drainedInTime = true;  // false: the grace period ran out; uncommitted work is redelivered
+};
+
+class ConsumerService {
+ public:
+  // Validates the options (work spec, offsets mode, workers) and creates the group member;
+  // throws std::invalid_argument or kafka::KafkaError with what to fix.
+  ConsumerService(const kafka::ClientConfig& config, const ConsumerOptions& options,
+                  std::shared_ptr<prometheus::Registry> registry);
+  ~ConsumerService();
+
+  // Consumes until `stop` is set or maxMessages are processed, then drains, commits and leaves.
+  ConsumerSummary run(const std::atomic<bool>& stop);
+  // True once the member has joined its group (received its first assignment, even an empty one).
+  bool joined() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ebb::service

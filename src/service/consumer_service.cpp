@@ -1,0 +1,445 @@
+#include "ebb/service/consumer_service.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <fmt/format.h>
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include "ebb/latency/envelope.h"
+#include "ebb/metrics/families.h"
+#include "ebb/metrics/latency_gauges.h"
+#include "ebb/service/offset_file.h"
+#include "ebb/service/work.h"
+
+namespace ebb::service {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Messages handled between two offset stores / audit flushes: bounds both the syscalls per message
+// and how much is redelivered after a crash.
+constexpr size_t kMaxBatch = 256;
+// Messages waiting for workers before the poll loop waits for them (bounds memory).
+constexpr size_t kMaxQueued = 8192;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// One message's measurements, gathered without a lock and recorded per batch under one.
+struct Sample {
+  int32_t partition;
+  int64_t endToEnd;
+  int64_t producerToBroker;  // -1: topic without LogAppendTime
+  int64_t brokerToConsumer;
+};
+
+struct Metrics {
+  Metrics(prometheus::Registry& registry, const std::string& group)
+      : consumed(metrics::counter(registry, "ebb_consumer_messages_consumed_total",
+                                  "Messages processed", {{"group", group}})),
+        malformed(metrics::counter(registry, "ebb_consumer_messages_malformed_total",
+                                   "Messages without a valid ebb envelope (processed all the same)",
+                                   {{"group", group}})),
+        rebalances(metrics::counter(registry, "ebb_consumer_rebalances_total",
+                                    "Assignment changes seen by this member", {{"group", group}})),
+        paused(metrics::counter(registry, "ebb_consumer_rebalance_pause_seconds_total",
+                                "Time processing was held up by rebalances", {{"group", group}})),
+        assigned(metrics::gauge(registry, "ebb_consumer_assigned_partitions",
+                                "Partitions currently assigned to this member",
+                                {{"group", group}})),
+        endToEnd(registry, "ebb_consumer_end_to_end_latency_seconds",
+                 "Send-to-processing latency since start, by quantile", {{"group", group}}) {}
+  prometheus::Counter& consumed;
+  prometheus::Counter& malformed;
+  prometheus::Counter& rebalances;
+  prometheus::Counter& paused;
+  prometheus::Gauge& assigned;
+  metrics::LatencyGauges endToEnd;
+};
+
+// A processing thread with its own queue; a partition always goes to the same worker, so each
+// partition is processed in order.
+struct WorkerThread {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<kafka::Message> queue;
+  bool busy = false;
+  std::jthread thread;
+};
+
+}  // namespace
+
+struct ConsumerService::Impl final : kafka::RebalanceListener {
+  ConsumerOptions options;
+  WorkSpec work;
+  std::optional<std::filesystem::path> offsetFile;
+  Metrics metrics;
+
+  // Shared by the processing threads; each takes these locks once per batch.
+  std::mutex statsMutex;
+  ConsumerSummary summary;
+  std::mutex auditMutex;
+  std::FILE* audit = nullptr;
+  std::mutex offsetsMutex;
+  OffsetMap fileOffsets;
+
+  std::vector<std::unique_ptr<WorkerThread>> workers;
+  std::mutex drainMutex;
+  std::condition_variable drained;
+  size_t queued = 0;  // guarded by drainMutex
+
+  std::atomic<bool> joinedGroup{false};
+  std::optional<Clock::time_point> pausedSince;
+  std::unique_ptr<kafka::Consumer> consumer;
+
+  Impl(const kafka::ClientConfig& config, const ConsumerOptions& consumerOptions,
+       prometheus::Registry& registry)
+      : options(consumerOptions),
+        work(WorkSpec::parse(consumerOptions.work)),
+        metrics(registry, consumerOptions.group) {
+    if (options.topics.empty()) throw std::invalid_argument("at least one topic is needed (-t)");
+    if (options.workers < 1 || options.workers > 256) {
+      throw std::invalid_argument("--workers must be between 1 and 256");
+    }
+    if (options.offsets.starts_with("file:") && options.offsets.size() > 5) {
+      offsetFile = options.offsets.substr(5);
+      fileOffsets = loadOffsets(*offsetFile);  // fail now on a corrupt file
+    } else if (options.offsets != "kafka") {
+      throw std::invalid_argument("--offsets must be kafka or file:PATH, got '" + options.offsets +
+                                  "'");
+    }
+    if (!options.auditPath.empty()) {
+      audit = std::fopen(options.auditPath.c_str(), "a");
+      if (audit == nullptr) {
+        throw std::invalid_argument("cannot open the audit file " + options.auditPath);
+      }
+    }
+    auto clientConfig = config;
+    // Bound what librdkafka prefetches so one replica stays well inside a 128 MiB container.
+    clientConfig.properties.try_emplace("queued.max.messages.kbytes", "16384");
+    consumer = std::make_unique<kafka::Consumer>(
+        clientConfig, kafka::ConsumerOptions{.groupId = options.group,
+                                             .protocol = options.protocol,
+                                             .assignor = options.assignor,
+                                             .commitInterval = options.commitInterval,
+                                             .instanceId = options.instanceId,
+                                             .commitToKafka = !offsetFile.has_value(),
+                                             .listener = this});
+    if (options.workers > 1) {
+      for (unsigned i = 0; i < options.workers; ++i) {
+        auto worker = std::make_unique<WorkerThread>();
+        worker->thread = std::jthread(
+            [this, w = worker.get(), i](const std::stop_token& stop) { workerLoop(*w, i, stop); });
+        workers.push_back(std::move(worker));
+      }
+    }
+  }
+
+  ~Impl() override {
+    for (auto& worker : workers) {
+      worker->thread.request_stop();
+      worker->wake.notify_all();
+    }
+    workers.clear();
+    if (audit != nullptr) std::fclose(audit);
+  }
+
+  // Processes a batch: measure, work, audit; then make it durable (audit flushed before offsets
+  // are stored, so every committed message is in the audit) and store one offset per partition.
+  void processBatch(std::vector<kafka::Message>& batch, Worker& worker,
+                    std::vector<Sample>& samples, std::string& auditLines) {
+    samples.clear();
+    auditLines.clear();
+    uint64_t malformed = 0;
+    for (const auto& message : batch) {
+      const int64_t received = latency::epochNanos();
+      const auto envelope = latency::parseEnvelope(message.header(latency::kSeqHeader),
+                                                   message.header(latency::kSendTimeHeader),
+                                                   message.header(latency::kProducerHeader));
+      if (envelope) {
+        Sample sample{message.partition(), received - envelope->sendTimeNanos, -1, -1};
+        if (message.timestampType() == kafka::TimestampType::kLogAppendTime) {
+          const int64_t appended = message.timestampMs() * 1'000'000;
+          sample.producerToBroker = appended - envelope->sendTimeNanos;
+          sample.brokerToConsumer = received - appended;
+        }
+        samples.push_back(sample);
+      } else {
+        ++malformed;
+      }
+      worker.perform();
+      if (audit != nullptr) {
+        const auto key = message.key();
+        fmt::format_to(std::back_inserter(auditLines), "{}\t{}\t{}\t{}\t{}\n", message.partition(),
+                       message.offset(), key ? *key : std::string_view("-"),
+                       envelope ? envelope->producerId : std::string_view("-"),
+                       envelope ? std::to_string(envelope->seq) : std::string("-"));
+      }
+    }
+    if (audit != nullptr) {
+      std::lock_guard lock(auditMutex);
+      std::fwrite(auditLines.data(), 1, auditLines.size(), audit);
+      std::fflush(audit);
+    }
+    storeOffsets(batch);
+    {
+      std::lock_guard lock(statsMutex);
+      for (const auto& s : samples) {
+        summary.endToEnd.record(s.endToEnd);
+        summary.endToEndByPartition[s.partition].record(s.endToEnd);
+        if (s.producerToBroker >= 0 || s.brokerToConsumer >= 0) {
+          summary.producerToBroker.record(s.producerToBroker);
+          summary.brokerToConsumer.record(s.brokerToConsumer);
+        }
+      }
+      summary.consumed += batch.size();
+      summary.malformed += malformed;
+    }
+    metrics.consumed.Increment(static_cast<double>(batch.size()));
+    if (malformed > 0) metrics.malformed.Increment(static_cast<double>(malformed));
+    batch.clear();
+  }
+
+  // The last message of each partition in the batch carries the offset to resume from.
+  void storeOffsets(const std::vector<kafka::Message>& batch) {
+    std::vector<std::pair<std::string_view, int32_t>> done;
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+      const std::pair key{it->topic(), it->partition()};
+      if (std::find(done.begin(), done.end(), key) != done.end()) continue;
+      done.push_back(key);
+      if (offsetFile) {
+        std::lock_guard lock(offsetsMutex);
+        fileOffsets[{std::string(key.first), key.second}] = it->offset() + 1;
+      } else if (const auto error = consumer->markProcessed(*it)) {
+        // After a revoke the partition is no longer ours: its new owner redelivers.
+        spdlog::debug("offset not stored for {}[{}]: {}", key.first, key.second, error.message());
+      }
+    }
+  }
+
+  void workerLoop(WorkerThread& self, unsigned index, const std::stop_token& stop) {
+    Worker worker(work, options.seed + index);
+    std::vector<kafka::Message> batch;
+    std::vector<Sample> samples;
+    std::string auditLines;
+    while (true) {
+      {
+        std::unique_lock lock(self.mutex);
+        self.wake.wait(lock, [&] { return !self.queue.empty() || stop.stop_requested(); });
+        if (self.queue.empty()) return;
+        while (!self.queue.empty() && batch.size() < kMaxBatch) {
+          batch.push_back(std::move(self.queue.front()));
+          self.queue.pop_front();
+        }
+        self.busy = true;
+      }
+      const size_t count = batch.size();
+      processBatch(batch, worker, samples, auditLines);
+      {
+        std::lock_guard lock(self.mutex);
+        self.busy = false;
+      }
+      {
+        std::lock_guard lock(drainMutex);
+        queued -= count;
+      }
+      drained.notify_all();
+    }
+  }
+
+  void dispatch(std::vector<std::vector<kafka::Message>>& perWorker) {
+    size_t added = 0;
+    for (size_t i = 0; i < perWorker.size(); ++i) {
+      if (perWorker[i].empty()) continue;
+      added += perWorker[i].size();
+      {
+        std::lock_guard lock(workers[i]->mutex);
+        for (auto& message : perWorker[i]) workers[i]->queue.push_back(std::move(message));
+      }
+      perWorker[i].clear();
+      workers[i]->wake.notify_one();
+    }
+    std::unique_lock lock(drainMutex);
+    queued += added;
+    // Back-pressure: let the workers catch up before fetching more.
+    drained.wait(lock, [&] { return queued < kMaxQueued; });
+  }
+
+  // Waits until every dispatched message is processed; false when the deadline passed first.
+  bool drain(Clock::time_point deadline) {
+    std::unique_lock lock(drainMutex);
+    return drained.wait_until(lock, deadline, [&] { return queued == 0; });
+  }
+
+  void commit() {
+    if (offsetFile) {
+      OffsetMap copy;
+      {
+        std::lock_guard lock(offsetsMutex);
+        copy = fileOffsets;
+      }
+      saveOffsets(*offsetFile, copy);
+    } else if (const auto error = consumer->commitSync()) {
+      spdlog::warn("commit failed: {}", error.message());
+    }
+  }
+
+  void recordRebalance(RebalanceEvent event) {
+    metrics.rebalances.Increment();
+    metrics.paused.Increment(event.pausedSeconds);
+    spdlog::info("rebalance: {} {} partition(s), processing paused {:.3f} s", event.kind,
+                 event.partitions, event.pausedSeconds);
+    std::lock_guard lock(statsMutex);
+    summary.rebalances.push_back(std::move(event));
+  }
+
+  std::map<kafka::TopicPartition, int64_t> onAssigned(
+      const std::vector<kafka::TopicPartition>& partitions) noexcept override {
+    double paused = 0;
+    if (pausedSince) {
+      paused = secondsSince(*pausedSince);
+      pausedSince.reset();
+    }
+    joinedGroup.store(true);
+    std::map<kafka::TopicPartition, int64_t> starts;
+    if (offsetFile) {
+      std::lock_guard lock(offsetsMutex);
+      for (const auto& tp : partitions) {
+        if (const auto it = fileOffsets.find(tp); it != fileOffsets.end()) starts[tp] = it->second;
+      }
+    }
+    try {
+      recordRebalance({"assigned", partitions.size(), paused});
+      metrics.assigned.Set(static_cast<double>(consumer->assignedPartitions() + partitions.size()));
+    } catch (...) {
+    }
+    return starts;
+  }
+
+  void onRevoked(const std::vector<kafka::TopicPartition>& partitions,
+                 bool lost) noexcept override {
+    const auto start = Clock::now();
+    try {
+      // Finish in-flight work first, so the commit covers everything processed.
+      drain(Clock::now() + options.gracePeriod);
+      if (!lost) commit();
+      const bool everything = partitions.size() >= consumer->assignedPartitions();
+      if (everything) pausedSince = start;  // eager: nothing to process until the next assignment
+      recordRebalance({lost ? "lost" : "revoked", partitions.size(), secondsSince(start)});
+      metrics.assigned.Set(
+          static_cast<double>(consumer->assignedPartitions() -
+                              std::min(partitions.size(), consumer->assignedPartitions())));
+    } catch (const std::exception& error) {
+      spdlog::error("rebalance: revoking failed: {}", error.what());
+    }
+  }
+
+  void publishLatency() {
+    std::lock_guard lock(statsMutex);
+    metrics.endToEnd.update(summary.endToEnd);
+  }
+};
+
+ConsumerService::ConsumerService(const kafka::ClientConfig& config, const ConsumerOptions& options,
+                                 std::shared_ptr<prometheus::Registry> registry)
+    : impl_(std::make_unique<Impl>(config, options, *registry)) {}
+
+ConsumerService::~ConsumerService() = default;
+
+bool ConsumerService::joined() const { return impl_->joinedGroup.load(); }
+
+ConsumerSummary ConsumerService::run(const std::atomic<bool>& stop) {
+  auto& impl = *impl_;
+  const auto& options = impl.options;
+  impl.consumer->subscribe(options.topics);
+  Worker inlineWorker(impl.work, options.seed);
+  std::vector<kafka::Message> batch;
+  std::vector<std::vector<kafka::Message>> perWorker(impl.workers.size());
+  std::vector<Sample> samples;
+  std::string auditLines;
+  uint64_t taken = 0;
+  auto nextCommit = Clock::now() + options.commitInterval;
+  auto nextMetrics = Clock::now();
+
+  auto flush = [&] {
+    if (impl.workers.empty()) {
+      if (!batch.empty()) impl.processBatch(batch, inlineWorker, samples, auditLines);
+    } else {
+      impl.dispatch(perWorker);
+    }
+  };
+
+  size_t collected = 0;  // messages taken since the last flush
+  while (!stop.load(std::memory_order_relaxed) &&
+         (options.maxMessages == 0 || taken < options.maxMessages)) {
+    // Block only when nothing is pending; otherwise take what is already fetched, then flush.
+    auto message = impl.consumer->poll(std::chrono::milliseconds(collected > 0 ? 0 : 100));
+    if (message && message->isError()) {
+      const auto error = message->error();
+      if (kafka::isUnknownTopic(error)) {
+        throw kafka::KafkaError(
+            "cannot consume: " + error.message() + " (create the topic first, or check the name)",
+            error);
+      }
+      spdlog::warn("consumer: {}", error.message());
+      message.reset();
+    }
+    if (message && !message->isPartitionEof()) {
+      ++taken;
+      ++collected;
+      if (impl.workers.empty()) {
+        batch.push_back(std::move(*message));
+      } else {
+        perWorker[static_cast<size_t>(message->partition()) % perWorker.size()].push_back(
+            std::move(*message));
+      }
+    } else {
+      message.reset();
+    }
+    if (!message || collected >= kMaxBatch) {
+      flush();
+      collected = 0;
+    }
+    const auto now = Clock::now();
+    if (impl.offsetFile && now >= nextCommit) {
+      impl.commit();
+      nextCommit = now + options.commitInterval;
+    }
+    if (now >= nextMetrics) {
+      impl.publishLatency();
+      nextMetrics = now + std::chrono::seconds(1);
+    }
+  }
+
+  // Graceful stop: no more fetching; finish in-flight work within the grace period, commit, leave.
+  flush();
+  const auto deadline = Clock::now() + options.gracePeriod;
+  bool drainedInTime = impl.workers.empty() || impl.drain(deadline);
+  if (drainedInTime) {
+    impl.commit();
+    if (const auto error = impl.consumer->close()) {
+      spdlog::warn("leaving the group: {}", error.message());
+    }
+  } else {
+    spdlog::error("grace period of {} ms exceeded: unprocessed messages will be redelivered",
+                  options.gracePeriod.count());
+  }
+  impl.publishLatency();
+  std::lock_guard lock(impl.statsMutex);
+  auto result = impl.summary;
+  result.drainedInTime = drainedInTime;
+  return result;
+}
+
+}  // namespace ebb::service

@@ -1,0 +1,276 @@
+#include "ebb/service/producer_service.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "ebb/kafka/admin_client.h"
+#include "ebb/kafka/producer.h"
+#include "ebb/lag/partition_lag.h"
+#include "ebb/latency/envelope.h"
+#include "ebb/load/keys.h"
+#include "ebb/load/pacer.h"
+#include "ebb/load/profile.h"
+#include "ebb/metrics/families.h"
+#include "ebb/metrics/latency_gauges.h"
+
+namespace ebb::service {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t steadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+// Most messages one pass of the loop sends before serving delivery reports again.
+constexpr uint64_t kMaxBurst = 1024;
+
+// Delivery reports are served on the producing thread (inside poll), so plain counters suffice.
+// The token of each message is its send time on the steady clock.
+class DeliveryCounter final : public kafka::DeliveryHandler {
+ public:
+  void onDelivery(const kafka::Delivery& delivery) noexcept override {
+    if (delivery.error) {
+      ++failed;
+      try {
+        ++failuresByReason[delivery.error.message()];
+      } catch (...) {  // counting a reason must not take the process down
+      }
+      return;
+    }
+    ++acknowledged;
+    ackLatency.record(steadyNanos() - static_cast<int64_t>(delivery.token));
+  }
+  uint64_t acknowledged = 0;
+  uint64_t failed = 0;
+  std::map<std::string, uint64_t> failuresByReason;
+  latency::Histogram ackLatency;
+};
+
+// Reads the lag of the steering group in the background, so the hot loop never waits on the admin
+// API; the loop picks up a new reading when one is there.
+class LagWatcher {
+ public:
+  LagWatcher(const kafka::ClientConfig& config, std::string group, std::string topic,
+             int32_t partitions, std::chrono::milliseconds every)
+      : admin_(config, std::chrono::seconds(10)),
+        thread_([this, group = std::move(group), topic = std::move(topic), partitions,
+                 every](const std::stop_token& stop) {
+          while (!stop.stop_requested()) {
+            try {
+              const auto offsets = lag::readPartitionOffsets(admin_, group, topic, partitions);
+              std::vector<int64_t> lags;
+              for (const auto& partition : offsets) lags.push_back(partition.lag());
+              std::lock_guard lock(mutex_);
+              latest_ = std::move(lags);
+              fresh_.store(true, std::memory_order_release);
+            } catch (const std::exception& error) {
+              spdlog::warn("lag-aware: cannot read the lag of group '{}': {}", group, error.what());
+            }
+            std::unique_lock lock(mutex_);
+            wake_.wait_for(lock, stop, every, [] { return false; });
+          }
+        }) {}
+
+  // A new reading since the last call, if any.
+  std::optional<std::vector<int64_t>> take() {
+    if (!fresh_.load(std::memory_order_acquire)) return std::nullopt;
+    std::lock_guard lock(mutex_);
+    fresh_.store(false, std::memory_order_relaxed);
+    return std::move(latest_);
+  }
+
+ private:
+  kafka::AdminClient admin_;
+  std::mutex mutex_;
+  std::vector<int64_t> latest_;
+  std::atomic<bool> fresh_{false};
+  std::condition_variable_any wake_;  // interrupted by the jthread's stop request
+  std::jthread thread_;
+};
+
+struct Metrics {
+  explicit Metrics(prometheus::Registry& registry, const std::string& topic)
+      : sent(metrics::counter(registry, "ebb_producer_messages_sent_total",
+                              "Messages handed to the Kafka client", {{"topic", topic}})),
+        acknowledged(metrics::counter(registry, "ebb_producer_messages_acknowledged_total",
+                                      "Messages the broker acknowledged", {{"topic", topic}})),
+        failed(metrics::counter(registry, "ebb_producer_messages_failed_total",
+                                "Messages whose delivery failed", {{"topic", topic}})),
+        targetRate(metrics::gauge(registry, "ebb_producer_target_rate_messages_per_second",
+                                  "The load profile's rate right now", {{"topic", topic}})),
+        ackLatency(registry, "ebb_producer_ack_latency_seconds",
+                   "Send-to-acknowledgement latency since start, by quantile", {{"topic", topic}}) {
+  }
+  prometheus::Counter& sent;
+  prometheus::Counter& acknowledged;
+  prometheus::Counter& failed;
+  prometheus::Gauge& targetRate;
+  metrics::LatencyGauges ackLatency;
+};
+
+}  // namespace
+
+std::map<std::string, std::string> tunePreset(std::string_view name) {
+  if (name == "latency") {
+    return {{"linger.ms", "0"},
+            {"acks", "1"},
+            {"compression.type", "none"},
+            {"socket.nagle.disable", "true"}};
+  }
+  if (name == "throughput") {
+    return {{"linger.ms", "20"},
+            {"batch.size", "1000000"},
+            {"batch.num.messages", "100000"},
+            {"compression.type", "lz4"},
+            {"acks", "1"}};
+  }
+  throw std::invalid_argument("unknown --tune preset '" + std::string(name) +
+                              "' (use latency or throughput)");
+}
+
+struct ProducerService::Impl {
+  ProducerOptions options;
+  kafka::ClientConfig config;
+  std::unique_ptr<load::Profile> profile;
+  std::unique_ptr<load::KeyGenerator> keys;
+  std::unique_ptr<partition::Partitioner> partitioner;
+  int32_t partitions = 0;
+  Metrics metrics;
+  DeliveryCounter deliveries;
+  kafka::Producer producer;
+
+  Impl(const kafka::ClientConfig& clientConfig, ProducerOptions producerOptions,
+       prometheus::Registry& registry)
+      : options(std::move(producerOptions)),
+        config(clientConfig),
+        profile(load::parseProfile(options.profile, options.rate)),
+        keys(load::parseKeys(options.keys, options.partitionerOptions.seed)),
+        partitioner(partition::makePartitioner(options.partitioner, options.partitionerOptions)),
+        metrics(registry, options.topic),
+        producer(clientConfig, &deliveries) {}
+};
+
+ProducerService::ProducerService(const kafka::ClientConfig& config, ProducerOptions options,
+                                 std::shared_ptr<prometheus::Registry> registry) {
+  if (options.topic.empty()) throw std::invalid_argument("a topic is needed (-t/--topic)");
+  if (options.rate < 0) throw std::invalid_argument("--rate must not be negative");
+  if (options.partitioner == "lag-aware" && options.lagGroup.empty()) {
+    throw std::invalid_argument("--partitioner lag-aware needs --lag-group GROUP to watch");
+  }
+  impl_ = std::make_unique<Impl>(config, std::move(options), *registry);
+  kafka::AdminClient admin(config, std::chrono::seconds(10));
+  impl_->partitions =
+      static_cast<int32_t>(admin.metadata(impl_->options.topic).topics.front().partitions.size());
+}
+
+ProducerService::~ProducerService() = default;
+
+ProducerSummary ProducerService::run(const std::atomic<bool>& stop) {
+  auto& impl = *impl_;
+  const auto& options = impl.options;
+  const std::optional<double> duration =
+      options.durationSeconds ? options.durationSeconds : impl.profile->duration();
+  const uint64_t limit = options.count.value_or(UINT64_MAX);
+  auto* lagAware = dynamic_cast<partition::LagAwarePartitioner*>(impl.partitioner.get());
+  std::optional<LagWatcher> lagWatcher;
+  if (lagAware != nullptr) {
+    lagWatcher.emplace(impl.config, options.lagGroup, options.topic, impl.partitions,
+                       options.lagRefresh);
+  }
+
+  const std::string payload(options.payloadBytes, 'e');
+  load::Pacer pacer(*impl.profile);
+  ProducerSummary summary;
+  uint64_t reportedSent = 0, reportedAcked = 0, reportedFailed = 0;
+  const auto start = Clock::now();
+  auto nextMetrics = start;
+  const int64_t startNanos = steadyNanos();
+
+  auto publishMetrics = [&] {
+    impl.metrics.sent.Increment(static_cast<double>(summary.sent - reportedSent));
+    impl.metrics.acknowledged.Increment(
+        static_cast<double>(impl.deliveries.acknowledged - reportedAcked));
+    impl.metrics.failed.Increment(static_cast<double>(impl.deliveries.failed - reportedFailed));
+    reportedSent = summary.sent;
+    reportedAcked = impl.deliveries.acknowledged;
+    reportedFailed = impl.deliveries.failed;
+    impl.metrics.ackLatency.update(impl.deliveries.ackLatency);
+  };
+
+  while (!stop.load(std::memory_order_relaxed) && summary.sent < limit) {
+    const int64_t now = steadyNanos();
+    const int64_t elapsed = now - startNanos;
+    if (duration && static_cast<double>(elapsed) >= *duration * 1e9) break;
+    if (lagWatcher) {
+      if (auto lags = lagWatcher->take()) lagAware->updateLag(*lags);
+    }
+    const uint64_t due = std::min({pacer.allowed(elapsed), limit - summary.sent, kMaxBurst});
+    const uint64_t sentBefore = summary.sent;
+    for (uint64_t i = 0; i < due; ++i) {
+      const auto key = impl.keys->next();
+      const int32_t partition = impl.partitioner->partition({key, impl.partitions, now});
+      const latency::DecimalField seq(static_cast<int64_t>(summary.sent));
+      const latency::DecimalField sentAt(latency::epochNanos());
+      const kafka::Header headers[] = {{latency::kSeqHeader, seq.view()},
+                                       {latency::kSendTimeHeader, sentAt.view()},
+                                       {latency::kProducerHeader, options.producerId}};
+      kafka::Error error;
+      while ((error = impl.producer.send(options.topic, partition, key, payload, headers,
+                                         static_cast<uint64_t>(steadyNanos()))) &&
+             kafka::isQueueFull(error) && !stop.load(std::memory_order_relaxed)) {
+        ++summary.queueFullRetries;
+        impl.producer.poll(std::chrono::milliseconds(1));
+      }
+      if (error) {
+        if (kafka::isQueueFull(error)) break;  // stopping while the queue is full
+        throw kafka::KafkaError("cannot send to '" + options.topic + "': " + error.message(),
+                                error);
+      }
+      ++summary.sent;
+    }
+    pacer.sent(summary.sent - sentBefore);
+    impl.producer.poll(std::chrono::milliseconds(0));
+    if (Clock::now() >= nextMetrics) {
+      impl.metrics.targetRate.Set(impl.profile->rateAt(static_cast<double>(elapsed) / 1e9));
+      publishMetrics();
+      nextMetrics += std::chrono::seconds(1);
+    }
+    if (due == 0) {
+      // Ahead of schedule: wait for the next message, serving delivery reports meanwhile.
+      const auto wait =
+          std::min<int64_t>(pacer.nanosUntilNext(steadyNanos() - startNanos), 1'000'000);
+      if (wait >= 1'000'000) {
+        impl.producer.poll(std::chrono::milliseconds(1));
+      } else if (wait > 0) {
+        std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
+      }
+    }
+  }
+  if (!impl.producer.flush(options.flushTimeout)) {
+    spdlog::warn("{} messages still unacknowledged after {} ms", impl.producer.outstanding(),
+                 options.flushTimeout.count());
+  }
+  summary.elapsedSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+  summary.acknowledged = impl.deliveries.acknowledged;
+  summary.failed = impl.deliveries.failed + static_cast<uint64_t>(impl.producer.outstanding());
+  summary.failuresByReason = impl.deliveries.failuresByReason;
+  if (impl.producer.outstanding() > 0) {
+    summary.failuresByReason["unacknowledged at exit"] +=
+        static_cast<uint64_t>(impl.producer.outstanding());
+  }
+  summary.ackLatency = impl.deliveries.ackLatency;
+  publishMetrics();
+  return summary;
+}
+
+}  // namespace ebb::service
