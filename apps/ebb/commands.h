@@ -13,5 +13,7 @@ using Runner = std::function<int()>;
 void addRoundtripCommand(CLI::App& app, Runner& runner);
 void addProduceCommand(CLI::App& app, Runner& runner);
 void addConsumeCommand(CLI::App& app, Runner& runner);
+void addVerifyCommand(CLI::App& app, Runner& runner);
+void addMetaCommand(CLI::App& app, Runner& runner);
 
 }  // namespace ebb::app

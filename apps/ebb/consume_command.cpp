@@ -22,6 +22,7 @@ struct ConsumeFlags {
   service::ConsumerOptions options;
   std::string protocol = "consumer";
   double graceSeconds = 10;
+  double startupSeconds = 30;
   double commitSeconds = 1;
 };
 
@@ -106,6 +107,10 @@ void addConsumeCommand(CLI::App& app, Runner& runner) {
   command->add_option("-n,--count", options.maxMessages,
                       "Stop after this many messages (0: never)");
   command->add_option("--seed", options.seed, "Seed for the work distribution");
+  command
+      ->add_option("--startup-timeout", flags->startupSeconds,
+                   "Seconds to reach the cluster and find the topics at start")
+      ->check(CLI::Range(0.1, 3600.0));
   addEnvironmentNames(*command);
 
   command->callback([flags, &runner] {
@@ -114,6 +119,8 @@ void addConsumeCommand(CLI::App& app, Runner& runner) {
       settings.protocol = kafka::parseGroupProtocol(flags->protocol);
       settings.gracePeriod =
           std::chrono::milliseconds(static_cast<int64_t>(flags->graceSeconds * 1e3));
+      settings.startupTimeout =
+          std::chrono::milliseconds(static_cast<int64_t>(flags->startupSeconds * 1e3));
       settings.commitInterval =
           std::chrono::milliseconds(static_cast<int64_t>(flags->commitSeconds * 1e3));
       const auto config = flags->service.client.toConfig("ebb-consumer");

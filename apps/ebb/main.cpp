@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   ebb::app::addProduceCommand(app, runner);
   ebb::app::addConsumeCommand(app, runner);
   ebb::app::addRoundtripCommand(app, runner);
+  ebb::app::addVerifyCommand(app, runner);
+  ebb::app::addMetaCommand(app, runner);
 
   try {
     app.parse(argc, argv);

@@ -70,7 +70,9 @@ void addProduceCommand(CLI::App& app, Runner& runner) {
   auto* command = app.add_subcommand("produce", "Produce paced load with the ebb envelope");
   flags->service.addTo(*command);
   command->add_option("-t,--topic", options.topic, "Topic to produce to (must exist)")->required();
-  command->add_option("--rate", options.rate, "Messages per second (base of --profile)")
+  command
+      ->add_option("--rate", options.rate,
+                   "Messages per second, the base of --profile (0 with constant: unpaced)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--profile", options.profile,
                       "Load shape: constant, step:AT:RATE, spike:START:LENGTH:FACTOR, "

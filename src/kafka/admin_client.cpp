@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <string_view>
 #include <thread>
 
 #include "ebb/kafka/error.h"
@@ -107,6 +108,13 @@ void throwIfAnyTopicFailed(const rd_kafka_topic_result_t** results, size_t count
   }
 }
 
+// The names Kafka's Topic.isInternal() accepts (kafka-clients 4.3.1), whence the Metadata answer's
+// is_internal flag, which librdkafka's public metadata struct does not carry.
+bool isInternalTopic(std::string_view name) {
+  return name == "__consumer_offsets" || name == "__transaction_state" ||
+         name == "__share_group_state";
+}
+
 }  // namespace
 
 AdminClient::AdminClient(const ClientConfig& config, std::chrono::milliseconds timeout)
@@ -203,7 +211,7 @@ ClusterMetadata AdminClient::metadata(const std::string& topic) {
   for (int t = 0; t < raw->topic_cnt; ++t) {
     const auto& rawTopic = raw->topics[t];
     if (!topic.empty() && topic != rawTopic.topic) continue;
-    TopicInfo info{rawTopic.topic, {}};
+    TopicInfo info{rawTopic.topic, {}, isInternalTopic(rawTopic.topic)};
     for (int p = 0; p < rawTopic.partition_cnt; ++p) {
       const auto& part = rawTopic.partitions[p];
       info.partitions.push_back(

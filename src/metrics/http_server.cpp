@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+#include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <stdexcept>
@@ -56,6 +57,8 @@ HttpServer::HttpServer(const Endpoint& endpoint, std::shared_ptr<prometheus::Reg
                              std::to_string(endpoint.port) + " (address in use or not local?)");
   }
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  spdlog::info("serving /metrics, /healthz and /readyz on http://{}:{}", endpoint.host,
+               impl_->port);
 }
 
 HttpServer::~HttpServer() {

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "ebb/kafka/admin_client.h"
 #include "ebb/latency/envelope.h"
 #include "ebb/metrics/families.h"
 #include "ebb/metrics/latency_gauges.h"
@@ -124,6 +125,12 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
       if (audit == nullptr) {
         throw std::invalid_argument("cannot open the audit file " + options.auditPath);
       }
+    }
+    // Fail at start-up, with the reason, when the cluster is unreachable or a topic is unknown,
+    // instead of waiting in the group forever.
+    {
+      kafka::AdminClient admin(config, options.startupTimeout);
+      for (const auto& topic : options.topics) admin.metadata(topic);
     }
     auto clientConfig = config;
     // Bound what librdkafka prefetches so one replica stays well inside a 128 MiB container.

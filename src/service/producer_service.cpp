@@ -190,6 +190,8 @@ ProducerSummary ProducerService::run(const std::atomic<bool>& stop) {
 
   const std::string payload(options.payloadBytes, 'e');
   load::Pacer pacer(*impl.profile);
+  // --rate 0 with the constant profile: as fast as the client takes messages (a throughput run).
+  const bool unpaced = options.profile == "constant" && options.rate == 0;
   ProducerSummary summary;
   uint64_t reportedSent = 0, reportedAcked = 0, reportedFailed = 0;
   const auto start = Clock::now();
@@ -214,7 +216,8 @@ ProducerSummary ProducerService::run(const std::atomic<bool>& stop) {
     if (lagWatcher) {
       if (auto lags = lagWatcher->take()) lagAware->updateLag(*lags);
     }
-    const uint64_t due = std::min({pacer.allowed(elapsed), limit - summary.sent, kMaxBurst});
+    const uint64_t due =
+        std::min({unpaced ? kMaxBurst : pacer.allowed(elapsed), limit - summary.sent, kMaxBurst});
     const uint64_t sentBefore = summary.sent;
     for (uint64_t i = 0; i < due; ++i) {
       const auto key = impl.keys->next();

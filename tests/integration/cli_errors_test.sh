@@ -41,6 +41,13 @@ expect "negative rate" "rate" -- "$ebb" roundtrip -b 127.0.0.1:1 --rate -5
 expect "unreachable broker" "cannot create topic" -- "$ebb" roundtrip -b 127.0.0.1:1 --timeout 5
 expect "EBB_BOOTSTRAP_SERVERS pointing nowhere" "does not answer" -- \
   env EBB_BOOTSTRAP_SERVERS=127.0.0.1:1 "$fixture"
+expect "verify: missing audit file" "cannot open the audit file $work/none.audit" -- \
+  "$ebb" verify --audit "$work/none.audit" --expect p=1
+expect "verify: malformed --expect" "PRODUCER=COUNT, got 'p:10'" -- \
+  "$ebb" verify --audit "$work/none.audit" --expect p:10
+printf '0\t0\tk\tp\t0\nnot an audit line\n0\t1\tk\tp\t1\n' >"$work/bad.audit"
+expect "verify: malformed audit line" "bad.audit:2:" -- \
+  "$ebb" verify --audit "$work/bad.audit" --expect p=2
 
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]

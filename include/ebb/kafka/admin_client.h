@@ -33,15 +33,22 @@ struct PartitionInfo {
   int32_t leader = -1;
   std::vector<int32_t> replicas;
   std::vector<int32_t> inSyncReplicas;
+
+  // Fewer replicas in sync than assigned: one more failure may lose acknowledged writes.
+  bool underReplicated() const { return inSyncReplicas.size() < replicas.size(); }
 };
 
 struct TopicInfo {
   std::string name;
   std::vector<PartitionInfo> partitions;
+  // One of Kafka's own topics (__consumer_offsets, __transaction_state, __share_group_state).
+  bool internal = false;
 };
 
 struct ClusterMetadata {
   std::string clusterId;
+  // As the Metadata answer names it. In KRaft mode that is any live broker (it forwards controller
+  // requests to the active controller), not the quorum leader.
   int32_t controllerId = -1;
   std::vector<BrokerInfo> brokers;
   std::vector<TopicInfo> topics;

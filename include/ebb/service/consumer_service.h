@@ -33,6 +33,8 @@ struct ConsumerOptions {
   std::string offsets = "kafka";                // kafka | file:PATH
   std::chrono::milliseconds commitInterval{1000};
   std::chrono::milliseconds gracePeriod{10'000};
+  // How long start-up may take to reach the cluster and find the topics before giving up.
+  std::chrono::milliseconds startupTimeout{30'000};
   uint64_t maxMessages = 0;  // stop after this many (0: until stopped)
   uint64_t seed = 1;
 };

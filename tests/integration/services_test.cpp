@@ -1,0 +1,283 @@
+// ebb produce / ebb consume / ebb verify as separate processes against the real broker: zero loss
+// with several consumers, consumers joining, leaving and being SIGKILLed mid-stream, malformed
+// messages, and clear errors for unknown topics and unreachable clusters.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "child_process.h"
+#include "ebb/kafka/admin_client.h"
+#include "ebb/kafka/consumer.h"
+#include "ebb/kafka/producer.h"
+#include "kafka_environment.h"
+#include "test_producer.h"
+
+namespace ebb::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+const std::string kEbb = EBB_BINARY;
+
+class ServicesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / uniqueName("ebb-services");
+    std::filesystem::create_directories(dir_);
+    topic_ = uniqueName("services");
+    group_ = topic_ + "-group";
+    kafka::AdminClient(clientConfig()).createTopic({.name = topic_, .partitions = 12});
+  }
+  void TearDown() override {
+    consumers_.clear();  // kills whatever is still running
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  // Starts `ebb consume` writing its own audit file; returns its index.
+  size_t startConsumer(const std::string& protocol, const std::vector<std::string>& extra = {}) {
+    const size_t index = consumers_.size();
+    std::vector<std::string> argv{kEbb,
+                                  "--log-level",
+                                  "warn",
+                                  "consume",
+                                  "-b",
+                                  bootstrapServers(),
+                                  "-t",
+                                  topic_,
+                                  "-g",
+                                  group_,
+                                  "--group-protocol",
+                                  protocol,
+                                  "--audit",
+                                  path("consumer-" + std::to_string(index) + ".audit")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    consumers_.emplace_back(argv, path("consumer-" + std::to_string(index) + ".out"),
+                            path("consumer-" + std::to_string(index) + ".err"));
+    return index;
+  }
+
+  ChildProcess startProducer(const std::string& producerId, const std::vector<std::string>& load) {
+    std::vector<std::string> argv{
+        kEbb, "--log-level", "warn",          "produce",  "-b",     bootstrapServers(),
+        "-t", topic_,        "--producer-id", producerId, "--keys", "uniform:1000",
+        "-o", "json"};
+    argv.insert(argv.end(), load.begin(), load.end());
+    return ChildProcess(argv, path(producerId + ".json"), path(producerId + ".err"));
+  }
+
+  size_t groupMembers() {
+    try {
+      return kafka::AdminClient(clientConfig()).describeGroup(group_).members.size();
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+
+  bool waitFor(const std::function<bool()>& condition, std::chrono::seconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (!condition()) {
+      if (Clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(100ms);
+    }
+    return true;
+  }
+
+  size_t auditedLines() {
+    size_t total = 0;
+    for (size_t i = 0; i < consumers_.size(); ++i) {
+      total += countLines(path("consumer-" + std::to_string(i) + ".audit"));
+    }
+    return total;
+  }
+
+  // SIGTERM every consumer that still runs; each must drain and exit 0.
+  void stopConsumers() {
+    for (auto& consumer : consumers_) consumer.signal(SIGTERM);
+    for (size_t i = 0; i < consumers_.size(); ++i) {
+      const auto status = consumers_[i].wait(30s);
+      ASSERT_TRUE(status.has_value()) << "consumer " << i << " did not stop within 30 s";
+      if (*status != 128 + SIGKILL) {
+        EXPECT_EQ(*status, 0) << "consumer " << i << ": "
+                              << readFile(path("consumer-" + std::to_string(i) + ".err"));
+      }
+    }
+  }
+
+  // Runs `ebb verify` over every audit file; returns its JSON report.
+  nlohmann::json verify(const std::vector<std::string>& expectations) {
+    std::vector<std::string> argv{kEbb, "verify", "-o", "json"};
+    for (size_t i = 0; i < consumers_.size(); ++i) {
+      argv.push_back("--audit");
+      argv.push_back(path("consumer-" + std::to_string(i) + ".audit"));
+    }
+    for (const auto& expectation : expectations) {
+      argv.push_back("--expect");
+      argv.push_back(expectation);
+    }
+    std::string output;
+    const int status = runCommand(argv, 120s, &output);
+    EXPECT_EQ(status, 0) << "ebb verify found loss or reordering:\n" << output;
+    const auto start = output.find('{');
+    return start == std::string::npos ? nlohmann::json()
+                                      : nlohmann::json::parse(output.substr(start));
+  }
+
+  std::filesystem::path dir_;
+  std::string topic_;
+  std::string group_;
+  std::vector<ChildProcess> consumers_;
+};
+
+class ZeroLossTest : public ServicesTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(ZeroLossTest, MillionMessagesOverThreeConsumers) {
+  const uint64_t kMessages = 1'000'000;
+  for (int i = 0; i < 3; ++i) startConsumer(GetParam());
+  ASSERT_TRUE(waitFor([&] { return groupMembers() == 3; }, 60s)) << "3 consumers did not join";
+  auto producer = startProducer("p1", {"--rate", "0", "-n", std::to_string(kMessages)});
+  ASSERT_EQ(producer.wait(180s), std::optional<int>(0)) << readFile(path("p1.err"));
+  const auto summary = nlohmann::json::parse(readFile(path("p1.json")));
+  EXPECT_EQ(summary["acknowledged"].get<uint64_t>(), kMessages);
+  ASSERT_TRUE(waitFor([&] { return auditedLines() >= kMessages; }, 180s))
+      << "only " << auditedLines() << " of " << kMessages << " processed";
+  stopConsumers();
+  const auto report = verify({"p1=" + std::to_string(kMessages)});
+  // Every consumer got a share: the group balanced the 12 partitions over all three.
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_GT(countLines(path("consumer-" + std::to_string(i) + ".audit")), kMessages / 10)
+        << "consumer " << i;
+  }
+}
+
+TEST_P(ZeroLossTest, ConsumersJoinAndLeaveMidStream) {
+  startConsumer(GetParam());
+  ASSERT_TRUE(waitFor([&] { return groupMembers() == 1; }, 60s));
+  auto producer = startProducer("p1", {"--rate", "20000", "--duration", "8"});
+  std::this_thread::sleep_for(2s);
+  startConsumer(GetParam());
+  startConsumer(GetParam());
+  std::this_thread::sleep_for(3s);
+  consumers_[0].signal(SIGTERM);  // graceful scale-in while the load goes on
+  EXPECT_EQ(consumers_[0].wait(30s), std::optional<int>(0));
+  ASSERT_EQ(producer.wait(60s), std::optional<int>(0)) << readFile(path("p1.err"));
+  const auto sent = nlohmann::json::parse(readFile(path("p1.json")))["sent"].get<uint64_t>();
+  EXPECT_GT(sent, 100'000u);
+  ASSERT_TRUE(waitFor([&] { return auditedLines() >= sent; }, 120s));
+  stopConsumers();
+  verify({"p1=" + std::to_string(sent)});
+  EXPECT_GT(countLines(path("consumer-1.audit")) + countLines(path("consumer-2.audit")), 0u);
+}
+
+TEST_P(ZeroLossTest, SigkilledConsumerLosesNothing) {
+  // Static membership lets the replacement take over the killed member's partitions at once.
+  startConsumer(GetParam(), {"--instance-id", "victim"});
+  startConsumer(GetParam());
+  ASSERT_TRUE(waitFor([&] { return groupMembers() == 2; }, 60s));
+  auto producer = startProducer("p1", {"--rate", "20000", "--duration", "6"});
+  std::this_thread::sleep_for(3s);
+  consumers_[0].signal(SIGKILL);
+  EXPECT_EQ(consumers_[0].wait(10s), std::optional<int>(128 + SIGKILL));
+  startConsumer(GetParam(), {"--instance-id", "victim"});
+  ASSERT_EQ(producer.wait(60s), std::optional<int>(0)) << readFile(path("p1.err"));
+  const auto sent = nlohmann::json::parse(readFile(path("p1.json")))["sent"].get<uint64_t>();
+  ASSERT_TRUE(waitFor([&] { return auditedLines() >= sent; }, 120s))
+      << "only " << auditedLines() << " of " << sent << " processed";
+  stopConsumers();
+  const auto report = verify({"p1=" + std::to_string(sent)});
+  ::testing::Test::RecordProperty("duplicates", report.dump());
+}
+
+INSTANTIATE_TEST_SUITE_P(BothGroupProtocols, ZeroLossTest, ::testing::Values("consumer", "classic"),
+                         [](const auto& instance) { return instance.param; });
+
+TEST_F(ServicesTest, MalformedMessagesAreCountedAndProcessed) {
+  {
+    DeliveryLog deliveries;
+    kafka::Producer raw(clientConfig(), &deliveries);
+    const kafka::Header garbage[] = {{"ebb-seq", "x"}, {"ebb-ts", "soon"}, {"ebb-producer", "?"}};
+    for (uint64_t i = 0; i < 50; ++i)
+      sendOrFail(raw, topic_, kafka::kAnyPartition, "k", "plain", {}, i);
+    for (uint64_t i = 0; i < 50; ++i) {
+      sendOrFail(raw, topic_, kafka::kAnyPartition, "k", "garbage", garbage, i);
+    }
+    ASSERT_TRUE(raw.flush(30s));
+    ASSERT_EQ(deliveries.failed, 0u);
+  }
+  auto producer = startProducer("p1", {"--rate", "0", "-n", "100"});
+  ASSERT_EQ(producer.wait(60s), std::optional<int>(0)) << readFile(path("p1.err"));
+  std::string output;
+  const int status = runCommand({kEbb, "--log-level", "warn", "consume", "-b", bootstrapServers(),
+                                 "-t", topic_, "-g", group_, "-n", "200", "-o", "json"},
+                                120s, &output);
+  ASSERT_EQ(status, 0) << output;
+  const auto summary = nlohmann::json::parse(output.substr(output.find('{')));
+  EXPECT_EQ(summary["consumed"].get<uint64_t>(), 200u);
+  EXPECT_EQ(summary["malformed"].get<uint64_t>(), 100u);
+  EXPECT_EQ(summary["end_to_end_latency"]["count"].get<uint64_t>(), 100u);
+}
+
+TEST_F(ServicesTest, MetricsAndHealthEndpoints) {
+  const int port = 20000 + static_cast<int>(::getpid() % 20000);
+  startConsumer("consumer", {"--http", "127.0.0.1:" + std::to_string(port)});
+  httplib::Client http("127.0.0.1", port);
+  ASSERT_TRUE(waitFor([&] { return http.Get("/healthz") != nullptr; }, 30s))
+      << readFile(path("consumer-0.err"));
+  ASSERT_TRUE(waitFor(
+      [&] {
+        const auto ready = http.Get("/readyz");
+        return ready && ready->status == 200;
+      },
+      60s));
+  auto producer = startProducer("p1", {"--rate", "0", "-n", "1000"});
+  ASSERT_EQ(producer.wait(60s), std::optional<int>(0));
+  ASSERT_TRUE(waitFor([&] { return auditedLines() >= 1000; }, 60s));
+  std::this_thread::sleep_for(1500ms);  // metrics are refreshed once a second
+  const auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(
+      metrics->body.find("ebb_consumer_messages_consumed_total{group=\"" + group_ + "\"} 1000"),
+      std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("ebb_consumer_end_to_end_latency_seconds"), std::string::npos);
+  stopConsumers();
+}
+
+TEST_F(ServicesTest, UnknownTopicIsAClearErrorForBothServices) {
+  for (const auto& command : std::vector<std::vector<std::string>>{
+           {kEbb, "produce", "-b", bootstrapServers(), "-t", "no-such-topic", "-n", "1"},
+           {kEbb, "consume", "-b", bootstrapServers(), "-t", "no-such-topic", "-g", "g",
+            "--startup-timeout", "10"}}) {
+    std::string output;
+    const auto start = Clock::now();
+    EXPECT_EQ(runCommand(command, 60s, &output), 1) << output;
+    EXPECT_NE(output.find("unknown topic 'no-such-topic'"), std::string::npos) << output;
+    EXPECT_LT(Clock::now() - start, 30s);
+  }
+}
+
+TEST_F(ServicesTest, UnreachableClusterIsAClearErrorForBothServices) {
+  for (const auto& command : std::vector<std::vector<std::string>>{
+           {kEbb, "produce", "-b", "127.0.0.1:1", "-t", "t", "-n", "1"},
+           {kEbb, "consume", "-b", "127.0.0.1:1", "-t", "t", "-g", "g", "--startup-timeout",
+            "3"}}) {
+    std::string output;
+    const auto start = Clock::now();
+    EXPECT_EQ(runCommand(command, 60s, &output), 1) << output;
+    EXPECT_NE(output.find("cannot fetch cluster metadata"), std::string::npos) << output;
+    EXPECT_LT(Clock::now() - start, 30s);
+  }
+}
+
+}  // namespace
+}  // namespace ebb::test
