@@ -19,7 +19,7 @@ apt_packages=(
   libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev
   openjdk-17-jdk-headless maven npm
   clang-format clang-tidy
-  python3 procps iproute2
+  python3 procps iproute2 time
 )
 
 install_apt_packages() {

@@ -40,17 +40,21 @@ nlohmann::json toJson(const service::ConsumerOptions& options,
   for (const auto& [partition, histogram] : summary.endToEndByPartition) {
     byPartition[std::to_string(partition)] = latencyJson(histogram);
   }
-  return {{"group", options.group},
-          {"topics", options.topics},
-          {"consumed", summary.consumed},
-          {"malformed", summary.malformed},
-          {"drained_in_time", summary.drainedInTime},
-          {"rebalances", rebalances},
-          {"rebalance_paused_seconds", paused},
-          {"end_to_end_latency", latencyJson(summary.endToEnd)},
-          {"producer_to_broker_latency", latencyJson(summary.producerToBroker)},
-          {"broker_to_consumer_latency", latencyJson(summary.brokerToConsumer)},
-          {"end_to_end_latency_by_partition", byPartition}};
+  return {
+      {"group", options.group},
+      {"topics", options.topics},
+      {"consumed", summary.consumed},
+      {"busy_seconds", summary.busySeconds},
+      {"rate_msgs_per_s",
+       summary.busySeconds > 0 ? static_cast<double>(summary.consumed) / summary.busySeconds : 0},
+      {"malformed", summary.malformed},
+      {"drained_in_time", summary.drainedInTime},
+      {"rebalances", rebalances},
+      {"rebalance_paused_seconds", paused},
+      {"end_to_end_latency", latencyJson(summary.endToEnd)},
+      {"producer_to_broker_latency", latencyJson(summary.producerToBroker)},
+      {"broker_to_consumer_latency", latencyJson(summary.brokerToConsumer)},
+      {"end_to_end_latency_by_partition", byPartition}};
 }
 
 void printText(const nlohmann::json& summary) {

@@ -69,7 +69,7 @@ std::string joinIds(const nlohmann::json& ids) {
   return joined;
 }
 
-// Left-aligned columns two spaces apart; no trailing blanks when a row's last cells are empty.
+// Left-aligned columns two spaces apart, without trailing blanks.
 void printTable(const Row& header, const std::vector<Row>& rows) {
   std::vector<size_t> widths;
   for (const auto& cell : header) widths.push_back(cell.size());
@@ -78,9 +78,7 @@ void printTable(const Row& header, const std::vector<Row>& rows) {
   }
   auto print = [&widths](const Row& row) {
     std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += fmt::format("{:<{}}", row[i], i + 1 < row.size() ? widths[i] + 2 : 0);
-    }
+    for (size_t i = 0; i < row.size(); ++i) line += fmt::format("{:<{}}", row[i], widths[i] + 2);
     line.erase(line.find_last_not_of(' ') + 1);
     std::cout << line << "\n";
   };

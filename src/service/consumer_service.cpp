@@ -100,6 +100,7 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
   std::condition_variable drained;
   size_t queued = 0;  // guarded by drainMutex
 
+  std::optional<Clock::time_point> firstMessageAt;  // guarded by statsMutex
   std::atomic<bool> joinedGroup{false};
   std::optional<Clock::time_point> pausedSince;
   std::unique_ptr<kafka::Consumer> consumer;
@@ -166,6 +167,7 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
   // are stored, so every committed message is in the audit) and store one offset per partition.
   void processBatch(std::vector<kafka::Message>& batch, Worker& worker,
                     std::vector<Sample>& samples, std::string& auditLines) {
+    const auto batchStart = Clock::now();
     samples.clear();
     auditLines.clear();
     uint64_t malformed = 0;
@@ -210,6 +212,9 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
           summary.brokerToConsumer.record(s.brokerToConsumer);
         }
       }
+      const auto now = Clock::now();
+      if (!firstMessageAt) firstMessageAt = batchStart;
+      summary.busySeconds = std::chrono::duration<double>(now - *firstMessageAt).count();
       summary.consumed += batch.size();
       summary.malformed += malformed;
     }

@@ -48,6 +48,18 @@ expect "verify: malformed --expect" "PRODUCER=COUNT, got 'p:10'" -- \
 printf '0\t0\tk\tp\t0\nnot an audit line\n0\t1\tk\tp\t1\n' >"$work/bad.audit"
 expect "verify: malformed audit line" "bad.audit:2:" -- \
   "$ebb" verify --audit "$work/bad.audit" --expect p=2
+expect "produce: bad --profile" "--profile 'wobble'" -- \
+  "$ebb" produce -b 127.0.0.1:1 -t t --profile wobble
+expect "produce: bad --keys" "keys" -- "$ebb" produce -b 127.0.0.1:1 -t t --keys zipf:0:1
+expect "produce: unknown partitioner" "round-robin" -- \
+  "$ebb" produce -b 127.0.0.1:1 -t t --partitioner hashing
+expect "produce: lag-aware without a group" "--lag-group" -- \
+  "$ebb" produce -b 127.0.0.1:1 -t t --partitioner lag-aware
+expect "consume: bad --work" "bad --work 'nap:1ms'" -- \
+  "$ebb" consume -b 127.0.0.1:1 -t t -g g --work nap:1ms
+expect "consume: bad --offsets" "--offsets must be kafka or file:PATH" -- \
+  "$ebb" consume -b 127.0.0.1:1 -t t -g g --offsets disk
+expect "consume: bad --http" "HOST:PORT" -- "$ebb" consume -b 127.0.0.1:1 -t t -g g --http nowhere
 
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -227,6 +227,23 @@ TEST_F(ServicesTest, MalformedMessagesAreCountedAndProcessed) {
   EXPECT_EQ(summary["end_to_end_latency"]["count"].get<uint64_t>(), 100u);
 }
 
+TEST_F(ServicesTest, ClientManagedOffsetsResumeWhereTheFileSays) {
+  auto producer = startProducer("p1", {"--rate", "0", "-n", "300"});
+  ASSERT_EQ(producer.wait(60s), std::optional<int>(0)) << readFile(path("p1.err"));
+  // Two runs of one member keeping offsets in a file; Kafka's committed offsets are never used.
+  for (int run = 0; run < 2; ++run) {
+    startConsumer("consumer", {"--offsets", "file:" + path("offsets"), "-n", "150"});
+    ASSERT_EQ(consumers_.back().wait(120s), std::optional<int>(0))
+        << readFile(path("consumer-" + std::to_string(run) + ".err"));
+  }
+  const auto report = verify({"p1=300"});
+  EXPECT_EQ(report["producers"][0]["duplicates"].get<uint64_t>(), 0u) << report.dump();
+  EXPECT_TRUE(kafka::AdminClient(clientConfig()).listGroupOffsets(group_).empty())
+      << "file offsets must not be committed to Kafka";
+  const auto offsets = readFile(path("offsets"));
+  EXPECT_NE(offsets.find(topic_), std::string::npos) << offsets;
+}
+
 TEST_F(ServicesTest, MetricsAndHealthEndpoints) {
   const int port = 20000 + static_cast<int>(::getpid() % 20000);
   startConsumer("consumer", {"--http", "127.0.0.1:" + std::to_string(port)});

@@ -43,18 +43,23 @@ VerifyReport verifyFiles(const std::vector<Expectation>& expectations,
   return verifier.report();
 }
 
+// What a case expects, summed over producers; the listed lost seqs are the first producer's.
+struct Outcome {
+  bool ok = true;
+  uint64_t lost = 0;
+  std::vector<uint64_t> firstLost;
+  uint64_t duplicates = 0;
+  uint64_t unexpected = 0;
+  uint64_t violations = 0;
+  uint64_t foreign = 0;
+  uint64_t truncated = 0;
+};
+
 struct VerifyCase {
   std::string name;
   std::vector<Expectation> expectations;
   std::vector<File> files;
-  uint64_t lost;
-  std::vector<uint64_t> firstLost;  // of the first producer
-  uint64_t duplicates;
-  uint64_t unexpected;
-  uint64_t violations;
-  uint64_t foreign;
-  uint64_t truncated;
-  bool ok;
+  Outcome expected;
 };
 
 TEST(AuditVerifierTest, CountsLossDuplicatesUnexpectedAndOrder) {
@@ -63,38 +68,17 @@ TEST(AuditVerifierTest, CountsLossDuplicatesUnexpectedAndOrder) {
        {{"p", 4}, {"q", 1}},
        {{"a", audit({{"k1", "p", "0"}, {"k2", "p", "1"}, {"-", "q", "0"}})},
         {"b", audit({{"k1", "p", "2"}, {"k1", "p", "3"}})}},
-       0,
-       {},
-       0,
-       0,
-       0,
-       0,
-       0,
-       true},
+       {}},
       {"lost ones named, lowest first",
        {{"p", 6}},
        {{"a", audit({{"k", "p", "0"}, {"k", "p", "2"}, {"k", "p", "5"}})}},
-       3,
-       {1, 3, 4},
-       0,
-       0,
-       0,
-       0,
-       0,
-       false},
-      {"nothing received", {{"p", 2}}, {{"a", ""}}, 2, {0, 1}, 0, 0, 0, 0, 0, false},
+       {.ok = false, .lost = 3, .firstLost = {1, 3, 4}}},
+      {"nothing received", {{"p", 2}}, {{"a", ""}}, {.ok = false, .lost = 2, .firstLost = {0, 1}}},
       {"duplicates across files do not fail",
        {{"p", 3}},
        {{"a", audit({{"k", "p", "0"}, {"k", "p", "1"}, {"k", "p", "2"}})},
         {"b", audit({{"k", "p", "1"}, {"k", "p", "2"}})}},
-       0,
-       {},
-       2,
-       0,
-       0,
-       0,
-       0,
-       true},
+       {.duplicates = 2}},
       {"replay after a crash within one file is a duplicate, not a violation",
        {{"p", 5}},
        {{"a", audit({{"k", "p", "0"},
@@ -105,181 +89,77 @@ TEST(AuditVerifierTest, CountsLossDuplicatesUnexpectedAndOrder) {
                      {"k", "p", "2"},
                      {"k", "p", "3"},
                      {"k", "p", "4"}})}},
-       0,
-       {},
-       3,
-       0,
-       0,
-       0,
-       0,
-       true},
+       {.duplicates = 3}},
       {"a first delivery after a higher seq of its key is a violation",
        {{"p", 3}},
        {{"a", audit({{"k", "p", "0"}, {"k", "p", "2"}, {"k", "p", "1"}})}},
-       0,
-       {},
-       0,
-       0,
-       1,
-       0,
-       0,
-       false},
+       {.ok = false, .violations = 1}},
       {"each late first delivery counts, against the highest seq",
        {{"p", 4}},
        {{"a", audit({{"k", "p", "0"}, {"k", "p", "3"}, {"k", "p", "1"}, {"k", "p", "2"}})}},
-       0,
-       {},
-       0,
-       0,
-       2,
-       0,
-       0,
-       false},
+       {.ok = false, .violations = 2}},
       {"order is per key",
        {{"p", 4}},
        {{"a", audit({{"k1", "p", "2"}, {"k2", "p", "0"}, {"k2", "p", "1"}, {"k1", "p", "3"}})}},
-       0,
-       {},
-       0,
-       0,
-       0,
-       0,
-       0,
-       true},
+       {}},
       {"order is per producer",
        {{"p", 2}, {"q", 2}},
        {{"a", audit({{"k", "p", "1"}, {"k", "q", "0"}, {"k", "q", "1"}, {"k", "p", "0"}})}},
-       0,
-       {},
-       0,
-       0,
-       1,
-       0,
-       0,
-       false},
+       {.ok = false, .violations = 1}},
       {"unkeyed messages have no order",
        {{"p", 3}},
        {{"a", audit({{"-", "p", "2"}, {"-", "p", "0"}, {"-", "p", "1"}})}},
-       0,
-       {},
-       0,
-       0,
-       0,
-       0,
-       0,
-       true},
+       {}},
       {"order is per file",
        {{"p", 2}},
        {{"a", audit({{"k", "p", "1"}})}, {"b", audit({{"k", "p", "0"}})}},
-       0,
-       {},
-       0,
-       0,
-       0,
-       0,
-       0,
-       true},
+       {}},
       {"unexpected producer is reported, not failed",
        {{"p", 1}},
        {{"a", audit({{"k", "p", "0"}, {"k", "stranger", "0"}, {"k", "stranger", "7"}})}},
-       0,
-       {},
-       0,
-       2,
-       0,
-       0,
-       0,
-       true},
+       {.unexpected = 2}},
       {"seq at or beyond COUNT is unexpected",
        {{"p", 2}},
        {{"a", audit({{"k", "p", "0"}, {"k", "p", "1"}, {"k", "p", "2"}, {"k", "p", "900"}})}},
-       0,
-       {},
-       0,
-       2,
-       0,
-       0,
-       0,
-       true},
+       {.unexpected = 2}},
       {"foreign messages are counted and otherwise ignored",
        {{"p", 1}},
        {{"a", audit({{"-", "-", "-"}, {"k", "p", "0"}, {"k", "-", "-"}})}},
-       0,
-       {},
-       0,
-       0,
-       0,
-       2,
-       0,
-       true},
+       {.foreign = 2}},
       {"a truncated last line is tolerated",
        {{"p", 2}},
        {{"a", audit({{"k", "p", "0"}, {"k", "p", "1"}}) + "0\t2\tk"}},
-       0,
-       {},
-       0,
-       0,
-       0,
-       0,
-       1,
-       true},
+       {.truncated = 1}},
       {"a last line without its newline is not counted, even when it parses",
        {{"p", 42}},
        {{"a", audit({{"k", "p", "0"}}) + "0\t1\tk\tp\t4"}},
-       41,
-       {1, 2, 3, 4, 5, 6, 7, 8, 9, 10},
-       0,
-       0,
-       0,
-       0,
-       1,
-       false},
+       {.ok = false, .lost = 41, .firstLost = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, .truncated = 1}},
       {"a malformed last line ending in a newline is tolerated too",
        {{"p", 1}},
        {{"a", audit({{"k", "p", "0"}}) + "0\t1\n"}},
-       0,
-       {},
-       0,
-       0,
-       0,
-       0,
-       1,
-       true},
+       {.truncated = 1}},
       {"truncation is per file",
        {{"p", 2}},
        {{"a", audit({{"k", "p", "0"}}) + "0\t1\tk\tp"}, {"b", audit({{"k", "p", "1"}}) + "0"}},
-       0,
-       {},
-       0,
-       0,
-       0,
-       0,
-       2,
-       true},
+       {.truncated = 2}},
       {"a producer expected to send nothing",
        {{"p", 0}},
        {{"a", audit({{"k", "p", "0"}})}},
-       0,
-       {},
-       0,
-       1,
-       0,
-       0,
-       0,
-       true},
+       {.unexpected = 1}},
   };
   for (const VerifyCase& c : cases) {
     SCOPED_TRACE(c.name);
     const VerifyReport report = verifyFiles(c.expectations, c.files);
-    EXPECT_EQ(report.lost(), c.lost);
+    const Outcome& expected = c.expected;
+    EXPECT_EQ(report.ok(), expected.ok);
+    EXPECT_EQ(report.lost(), expected.lost);
     ASSERT_FALSE(report.producers.empty());
-    EXPECT_EQ(report.producers.front().firstLost, c.firstLost);
-    EXPECT_EQ(report.duplicates(), c.duplicates);
-    EXPECT_EQ(report.unexpected(), c.unexpected);
-    EXPECT_EQ(report.orderViolations(), c.violations);
-    EXPECT_EQ(report.foreign(), c.foreign);
-    EXPECT_EQ(report.truncatedLines(), c.truncated);
-    EXPECT_EQ(report.ok(), c.ok);
+    EXPECT_EQ(report.producers.front().firstLost, expected.firstLost);
+    EXPECT_EQ(report.duplicates(), expected.duplicates);
+    EXPECT_EQ(report.unexpected(), expected.unexpected);
+    EXPECT_EQ(report.orderViolations(), expected.violations);
+    EXPECT_EQ(report.foreign(), expected.foreign);
+    EXPECT_EQ(report.truncatedLines(), expected.truncated);
     EXPECT_EQ(report.files.size(), c.files.size());
   }
 }

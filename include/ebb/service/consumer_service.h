@@ -47,6 +47,7 @@ struct RebalanceEvent {
 
 struct ConsumerSummary {
   uint64_t consumed = 0;
+  double busySeconds = 0;  // first message received to last message processed
   uint64_t malformed = 0;  // without a valid ebb envelope (processed and committed all the same)
   std::vector<RebalanceEvent> rebalances;
   latency::Histogram endToEnd;          // ebb-ts -> received
