@@ -88,15 +88,17 @@ for rate in (1000, 10000, 50000):
     c = json.loads(read(f"latency-{rate}.json"))["end_to_end_latency"]
     p = json.loads(read(f"latency-produce-{rate}.json"))
     lat.append((rate, p["rate_msgs_per_s"], c["p50_ms"], c["p99_ms"], c["p999_ms"], c["max_ms"]))
-with open(report, "w") as out:
-    out.write(f"""# Benchmarks
+import io
+out = io.StringIO()
+if True:
+    out.write(f"""## Producer and consumer services
 
 Reproduce with `bench/services_bench.sh` (release build, one local KRaft broker started by the script,
 2 cores shared by the broker, the client under test and nothing else). {messages:,} messages of {size} B,
 12 partitions, acks=all; each tool runs twice, interleaved, and the better run counts. Peak memory is
 the client process's maximum resident set (GNU time), the JVM's included for the Java tools.
 
-## Throughput against Kafka's own tools
+### Throughput against Kafka's own tools
 
 | client | ebb msg/s | Java tool msg/s | ratio ebb/Java | ebb peak RSS MiB | Java peak RSS MiB |
 |---|---:|---:|---:|---:|---:|
@@ -105,12 +107,18 @@ the client process's maximum resident set (GNU time), the JVM's included for the
         tool = "ProducerPerformance" if what == "produce" else "ConsumerPerformance (fetch.nMsg.sec)"
         out.write(f"| {what} vs {tool} | {e:,.0f} | {j:,.0f} | {ratio:.2f} | {em:.0f} | {jm:.0f} |\n")
     out.write("""
-## End-to-end latency of ebb (producer send to consumer processing), 10 s per rate
+### End-to-end latency of ebb (producer send to consumer processing), 10 s per rate
 
 | target msg/s | achieved msg/s | p50 ms | p99 ms | p99.9 ms | max ms |
 |---:|---:|---:|---:|---:|---:|
 """)
     for rate, achieved, p50, p99, p999, mx in lat:
         out.write(f"| {rate:,} | {achieved:,.0f} | {p50:.2f} | {p99:.2f} | {p999:.2f} | {mx:.2f} |\n")
-print(open(report).read())
+# Only the section between the markers is this script's; the rest of the file is kept.
+begin, end = "<!-- services-bench:begin -->\n", "<!-- services-bench:end -->\n"
+text = open(report).read() if os.path.exists(report) else "# Benchmarks\n\n" + begin + end
+head, _, rest = text.partition(begin)
+_, _, tail = rest.partition(end)
+open(report, "w").write(head + begin + out.getvalue() + end + tail)
+print(out.getvalue())
 PY

@@ -134,8 +134,12 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
       for (const auto& topic : options.topics) admin.metadata(topic);
     }
     auto clientConfig = config;
-    // Bound what librdkafka prefetches so one replica stays well inside a 128 MiB container.
-    clientConfig.properties.try_emplace("queued.max.messages.kbytes", "16384");
+    // Bound what librdkafka prefetches so one replica stays well inside a 128 MiB container...
+    clientConfig.properties.try_emplace("queued.max.messages.kbytes", "8192");
+    // ...and refill that queue as soon as it has room: librdkafka's default waits 1 s once the
+    // queue was full, which starves a consumer faster than its fetches (measured: 170k msg/s with
+    // the default, 1.3M msg/s with 10 ms, 100 B messages on one local broker).
+    clientConfig.properties.try_emplace("fetch.queue.backoff.ms", "10");
     consumer = std::make_unique<kafka::Consumer>(
         clientConfig, kafka::ConsumerOptions{.groupId = options.group,
                                              .protocol = options.protocol,
