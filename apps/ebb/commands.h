@@ -15,5 +15,6 @@ void addProduceCommand(CLI::App& app, Runner& runner);
 void addConsumeCommand(CLI::App& app, Runner& runner);
 void addVerifyCommand(CLI::App& app, Runner& runner);
 void addMetaCommand(CLI::App& app, Runner& runner);
+void addLagCommand(CLI::App& app, Runner& runner);
 
 }  // namespace ebb::app

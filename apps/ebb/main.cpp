@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   ebb::app::addRoundtripCommand(app, runner);
   ebb::app::addVerifyCommand(app, runner);
   ebb::app::addMetaCommand(app, runner);
+  ebb::app::addLagCommand(app, runner);
 
   try {
     app.parse(argc, argv);

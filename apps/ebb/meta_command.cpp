@@ -25,8 +25,6 @@ struct MetaFlags {
   int timeoutSeconds = 10;
 };
 
-using Row = std::vector<std::string>;
-
 nlohmann::json toJson(kafka::ClusterMetadata metadata, bool showInternal) {
   std::ranges::sort(metadata.brokers, {}, &kafka::BrokerInfo::id);
   std::ranges::sort(metadata.topics, {}, &kafka::TopicInfo::name);
@@ -67,23 +65,6 @@ std::string joinIds(const nlohmann::json& ids) {
   std::string joined;
   for (const auto& id : ids) joined += (joined.empty() ? "" : ",") + std::to_string(id.get<int>());
   return joined;
-}
-
-// Left-aligned columns two spaces apart, without trailing blanks.
-void printTable(const Row& header, const std::vector<Row>& rows) {
-  std::vector<size_t> widths;
-  for (const auto& cell : header) widths.push_back(cell.size());
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  auto print = [&widths](const Row& row) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) line += fmt::format("{:<{}}", row[i], widths[i] + 2);
-    line.erase(line.find_last_not_of(' ') + 1);
-    std::cout << line << "\n";
-  };
-  print(header);
-  for (const auto& row : rows) print(row);
 }
 
 void printText(const nlohmann::json& meta) {

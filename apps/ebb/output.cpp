@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace ebb::app {
@@ -28,6 +29,22 @@ void printSummary(const std::string& output, const nlohmann::json& summary,
   } else {
     printText(summary);
   }
+}
+
+void printTable(const Row& header, const std::vector<Row>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& cell : header) widths.push_back(cell.size());
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  auto print = [&widths](const Row& row) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) line += fmt::format("{:<{}}", row[i], widths[i] + 2);
+    line.erase(line.find_last_not_of(' ') + 1);
+    std::cout << line << "\n";
+  };
+  print(header);
+  for (const auto& row : rows) print(row);
 }
 
 }  // namespace ebb::app

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "ebb/latency/histogram.h"
 
@@ -14,6 +15,10 @@ nlohmann::json latencyJson(const latency::Histogram& histogram);
 std::string latencyLine(const std::string& label, const nlohmann::json& latency);
 
 // Prints `summary` as indented JSON when output is "json", else with `printText`.
+using Row = std::vector<std::string>;
+// Left-aligned columns two spaces apart, without trailing blanks, on stdout.
+void printTable(const Row& header, const std::vector<Row>& rows);
+
 void printSummary(const std::string& output, const nlohmann::json& summary,
                   void (*printText)(const nlohmann::json&));
 

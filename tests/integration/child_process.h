@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ class ChildProcess {
 // stdout is captured into `output` when given.
 int runCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                std::string* output = nullptr);
+
+// Polls `condition` every 100 ms until it holds (true) or the timeout passes (false).
+bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 std::string readFile(const std::string& path);
 size_t countLines(const std::string& path);

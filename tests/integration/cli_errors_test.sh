@@ -59,6 +59,10 @@ expect "consume: bad --work" "bad --work 'nap:1ms'" -- \
   "$ebb" consume -b 127.0.0.1:1 -t t -g g --work nap:1ms
 expect "consume: bad --offsets" "--offsets must be kafka or file:PATH" -- \
   "$ebb" consume -b 127.0.0.1:1 -t t -g g --offsets disk
+expect "lag: no group" "--group is required" -- "$ebb" lag -b 127.0.0.1:1
+expect "lag: bad --interval" "interval" -- "$ebb" lag -b 127.0.0.1:1 -g g --interval 0
+expect "lag: unreachable broker" "cannot fetch cluster metadata" -- \
+  "$ebb" lag -b 127.0.0.1:1 -g g --timeout 3
 expect "consume: bad --http" "HOST:PORT" -- "$ebb" consume -b 127.0.0.1:1 -t t -g g --http nowhere
 
 echo "$passed passed, $failures failed"

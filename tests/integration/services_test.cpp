@@ -85,12 +85,7 @@ class ServicesTest : public ::testing::Test {
   }
 
   bool waitFor(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (!condition()) {
-      if (Clock::now() >= deadline) return false;
-      std::this_thread::sleep_for(100ms);
-    }
-    return true;
+    return waitUntil(condition, timeout);
   }
 
   size_t auditedLines() {
