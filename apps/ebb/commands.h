@@ -16,5 +16,6 @@ void addConsumeCommand(CLI::App& app, Runner& runner);
 void addVerifyCommand(CLI::App& app, Runner& runner);
 void addMetaCommand(CLI::App& app, Runner& runner);
 void addLagCommand(CLI::App& app, Runner& runner);
+void addScaleCommand(CLI::App& app, Runner& runner);
 
 }  // namespace ebb::app

@@ -100,6 +100,8 @@ void addConsumeCommand(CLI::App& app, Runner& runner) {
       ->check(CLI::Range(1u, 256u));
   command->add_option("--audit", options.auditPath,
                       "Append one line per processed message: partition offset key producer seq");
+  command->add_option("--stats", options.statsPath,
+                      "Append a JSON line every second: messages and latency p50/p99/max");
   command->add_option("--offsets", options.offsets,
                       "Where offsets live: kafka (committed to the group) or file:PATH");
   command->add_option("--commit-interval", flags->commitSeconds, "Seconds between commits")

@@ -160,8 +160,10 @@ void addLagCommand(CLI::App& app, Runner& runner) {
       "lag", "A consumer group's lag per partition: offsets, messages, seconds, rates, owners");
   flags->service.addTo(*command);
   command->add_option("-g,--group", flags->group, "Consumer group")->required();
-  command->add_option("-t,--topic", flags->topics,
-                      "Topics (repeatable; default: every topic the group commits or owns)");
+  command
+      ->add_option("-t,--topic", flags->topics,
+                   "Topics (repeatable; default: every topic the group commits or owns)")
+      ->allow_extra_args(false);
   command->add_flag("-w,--watch", flags->watch, "Print a reading every interval until stopped");
   command->add_option("--interval", flags->intervalSeconds, "Seconds between readings")
       ->check(CLI::Range(0.1, 3'600.0));

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   ebb::app::addVerifyCommand(app, runner);
   ebb::app::addMetaCommand(app, runner);
   ebb::app::addLagCommand(app, runner);
+  ebb::app::addScaleCommand(app, runner);
 
   try {
     app.parse(argc, argv);

@@ -92,6 +92,9 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
   ConsumerSummary summary;
   std::mutex auditMutex;
   std::FILE* audit = nullptr;
+  std::FILE* stats = nullptr;
+  latency::Histogram interval;     // end-to-end of the current second; guarded by statsMutex
+  uint64_t intervalMalformed = 0;  // guarded by statsMutex
   std::mutex offsetsMutex;
   OffsetMap fileOffsets;
 
@@ -125,6 +128,12 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
       audit = std::fopen(options.auditPath.c_str(), "a");
       if (audit == nullptr) {
         throw std::invalid_argument("cannot open the audit file " + options.auditPath);
+      }
+    }
+    if (!options.statsPath.empty()) {
+      stats = std::fopen(options.statsPath.c_str(), "a");
+      if (stats == nullptr) {
+        throw std::invalid_argument("cannot open the stats file " + options.statsPath);
       }
     }
     // Fail at start-up, with the reason, when the cluster is unreachable or a topic is unknown,
@@ -165,6 +174,7 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     }
     workers.clear();
     if (audit != nullptr) std::fclose(audit);
+    if (stats != nullptr) std::fclose(stats);
   }
 
   // Processes a batch: measure, work, audit; then make it durable (audit flushed before offsets
@@ -210,6 +220,7 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
       std::lock_guard lock(statsMutex);
       for (const auto& s : samples) {
         summary.endToEnd.record(s.endToEnd);
+        interval.record(s.endToEnd);
         summary.endToEndByPartition[s.partition].record(s.endToEnd);
         if (s.producerToBroker >= 0 || s.brokerToConsumer >= 0) {
           summary.producerToBroker.record(s.producerToBroker);
@@ -221,6 +232,7 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
       summary.busySeconds = std::chrono::duration<double>(now - *firstMessageAt).count();
       summary.consumed += batch.size();
       summary.malformed += malformed;
+      intervalMalformed += malformed;
     }
     metrics.consumed.Increment(static_cast<double>(batch.size()));
     if (malformed > 0) metrics.malformed.Increment(static_cast<double>(malformed));
@@ -361,9 +373,22 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     }
   }
 
+  // Once a second: the Prometheus gauges, and the stats line of the second that ended.
   void publishLatency() {
     std::lock_guard lock(statsMutex);
     metrics.endToEnd.update(summary.endToEnd);
+    if (stats == nullptr) return;
+    const auto ms = [](int64_t nanos) { return static_cast<double>(nanos) / 1e6; };
+    std::fprintf(stats,
+                 "{\"time\": %.3f, \"consumed\": %llu, \"malformed\": %llu, \"p50_ms\": %.3f, "
+                 "\"p99_ms\": %.3f, \"max_ms\": %.3f}\n",
+                 static_cast<double>(latency::epochNanos()) / 1e9,
+                 static_cast<unsigned long long>(interval.count() + intervalMalformed),
+                 static_cast<unsigned long long>(intervalMalformed), ms(interval.percentile(50)),
+                 ms(interval.percentile(99)), ms(interval.max()));
+    std::fflush(stats);
+    interval.reset();
+    intervalMalformed = 0;
   }
 };
 

@@ -5,10 +5,12 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -241,7 +243,8 @@ TEST_F(ServicesTest, ClientManagedOffsetsResumeWhereTheFileSays) {
 
 TEST_F(ServicesTest, MetricsAndHealthEndpoints) {
   const int port = 20000 + static_cast<int>(::getpid() % 20000);
-  startConsumer("consumer", {"--http", "127.0.0.1:" + std::to_string(port)});
+  startConsumer("consumer",
+                {"--http", "127.0.0.1:" + std::to_string(port), "--stats", path("stats.jsonl")});
   httplib::Client http("127.0.0.1", port);
   ASSERT_TRUE(waitFor([&] { return http.Get("/healthz") != nullptr; }, 30s))
       << readFile(path("consumer-0.err"));
@@ -263,6 +266,17 @@ TEST_F(ServicesTest, MetricsAndHealthEndpoints) {
       << metrics->body;
   EXPECT_NE(metrics->body.find("ebb_consumer_end_to_end_latency_seconds"), std::string::npos);
   stopConsumers();
+  // The per-second stats lines account for every message, each second with its own percentiles.
+  uint64_t inStats = 0;
+  double worstP99 = 0;
+  std::istringstream lines(readFile(path("stats.jsonl")));
+  for (std::string line; std::getline(lines, line);) {
+    const auto second = nlohmann::json::parse(line);
+    inStats += second["consumed"].get<uint64_t>();
+    worstP99 = std::max(worstP99, second["p99_ms"].get<double>());
+  }
+  EXPECT_EQ(inStats, 1000u);
+  EXPECT_GT(worstP99, 0.0);
 }
 
 TEST_F(ServicesTest, UnknownTopicIsAClearErrorForBothServices) {

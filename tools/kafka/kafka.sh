@@ -113,6 +113,12 @@ auto.create.topics.enable=false
 # Local runs start groups at once instead of waiting for more members.
 group.initial.rebalance.delay.ms=0
 group.coordinator.rebalance.protocols=classic,consumer
+# A member that dies without leaving (SIGKILL, lost host) gives its partitions back after 10 s
+# instead of 45 s: one machine, elastic replicas, quick failover. Members may ask for less.
+group.consumer.min.session.timeout.ms=6000
+group.consumer.session.timeout.ms=10000
+group.consumer.min.heartbeat.interval.ms=1000
+group.consumer.heartbeat.interval.ms=2000
 EOF
   local kv
   for kv in "${extra_props[@]}"; do

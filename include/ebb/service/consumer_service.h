@@ -30,7 +30,10 @@ struct ConsumerOptions {
   std::string work = "none";                    // WorkSpec grammar
   unsigned workers = 1;                         // partitions processed concurrently, order kept
   std::string auditPath;                        // one line per processed message when set
-  std::string offsets = "kafka";                // kafka | file:PATH
+  // Appends one JSON line per second: messages processed in that second and their end-to-end
+  // latency percentiles (for timelines; the summary only has the whole run).
+  std::string statsPath;
+  std::string offsets = "kafka";  // kafka | file:PATH
   std::chrono::milliseconds commitInterval{1000};
   std::chrono::milliseconds gracePeriod{10'000};
   // How long start-up may take to reach the cluster and find the topics before giving up.

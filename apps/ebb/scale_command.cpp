@@ -1,0 +1,209 @@
+// `ebb scale`: the elastic loop. Watches a group's lag on one topic, asks a policy (keda, slo,
+// static) for a replica count every interval and runs that many `ebb consume` replicas.
+#include <fmt/format.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "client_options.h"
+#include "commands.h"
+#include "ebb/kafka/admin_client.h"
+#include "ebb/lag/group_lag.h"
+#include "ebb/orchestrate/local_backend.h"
+#include "ebb/scale/control_loop.h"
+#include "ebb/scale/policy_factory.h"
+#include "output.h"
+#include "signals.h"
+
+namespace ebb::app {
+namespace {
+
+struct ScaleFlags {
+  ServiceOptions service;
+  std::string group;
+  std::string topic;
+  std::string policy = "slo";
+  std::vector<std::string> settings;
+  std::string backend = "local";
+  double graceSeconds = 15;
+  std::string logDir;
+  std::string decisionsPath;
+  double durationSeconds = 0;
+  std::vector<std::string> replicaArgs;
+};
+
+std::string selfPath() {
+  std::string path(PATH_MAX, '\0');
+  const ssize_t length = ::readlink("/proc/self/exe", path.data(), path.size());
+  if (length <= 0) throw std::runtime_error("cannot find the ebb binary (/proc/self/exe)");
+  path.resize(static_cast<size_t>(length));
+  return path;
+}
+
+std::map<std::string, std::string> parseSettings(const std::vector<std::string>& pairs) {
+  std::map<std::string, std::string> settings;
+  for (const auto& pair : pairs) {
+    const auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw CLI::ValidationError("--set", "expected KEY=VALUE, got '" + pair + "'");
+    }
+    settings[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  return settings;
+}
+
+nlohmann::json observationJson(const scale::Observation& observation) {
+  auto partitions = nlohmann::json::array();
+  for (const auto& p : observation.partitions) {
+    partitions.push_back({p.partition, p.logStart, p.logEnd, p.committed});
+  }
+  return {{"at_ms", observation.at.count()},
+          {"replicas", observation.currentReplicas},
+          {"partitions", partitions}};
+}
+
+struct Totals {
+  uint64_t decisions = 0;
+  uint64_t scaleEvents = 0;
+  int32_t maxReplicas = 0;
+  int32_t lastReplicas = 0;
+  double replicaSeconds = 0;
+  scale::Millis lastAt{-1};
+  std::string lastReason;
+};
+
+void printText(const nlohmann::json& summary) {
+  std::cout << fmt::format(
+      "policy {}: {} decision(s), {} scale event(s), up to {} replica(s), {:.0f} replica-seconds, "
+      "{} replica restart(s)\nlast decision: {}\n",
+      summary["policy"].get<std::string>(), summary["decisions"].get<uint64_t>(),
+      summary["scale_events"].get<uint64_t>(), summary["max_replicas"].get<int>(),
+      summary["replica_seconds"].get<double>(), summary["restarts"].get<uint64_t>(),
+      summary["last_reason"].get<std::string>());
+}
+
+int runScale(const ScaleFlags& flags) {
+  const auto policySettings = parseSettings(flags.settings);
+  auto policy = scale::makePolicy(flags.policy, policySettings);
+  const auto config = flags.service.client.toConfig("ebb-scale");
+  auto registry = std::make_shared<prometheus::Registry>();
+  kafka::AdminClient admin(config);
+  lag::GroupLagMonitor monitor(admin, flags.group, {flags.topic});
+  // Fail now, with the reason, on an unreachable cluster or an unknown topic.
+  admin.metadata(flags.topic);
+
+  std::vector<std::string> command{selfPath()};
+  if (flags.replicaArgs.empty()) {
+    command.insert(command.end(), {"consume", "-b", flags.service.client.bootstrapServers, "-t",
+                                   flags.topic, "-g", flags.group});
+  } else {
+    command.insert(command.end(), flags.replicaArgs.begin(), flags.replicaArgs.end());
+  }
+  if (!flags.logDir.empty()) std::filesystem::create_directories(flags.logDir);
+  orchestrate::LocalBackend backend(
+      {.command = command,
+       .gracePeriod = std::chrono::milliseconds(static_cast<int64_t>(flags.graceSeconds * 1000)),
+       .logDir = flags.logDir});
+  std::ofstream decisions;
+  if (!flags.decisionsPath.empty()) {
+    decisions.open(flags.decisionsPath, std::ios::app);
+    if (!decisions) throw std::runtime_error("cannot write " + flags.decisionsPath);
+  }
+  Totals totals;
+  auto onStep = [&](const scale::Step& step) {
+    ++totals.decisions;
+    if (totals.lastAt.count() >= 0) {
+      totals.replicaSeconds +=
+          totals.lastReplicas *
+          std::chrono::duration<double>(step.observation.at - totals.lastAt).count();
+    }
+    if (step.decision.replicas != step.observation.currentReplicas) ++totals.scaleEvents;
+    totals.lastAt = step.observation.at;
+    totals.lastReplicas = step.decision.replicas;
+    totals.maxReplicas = std::max(totals.maxReplicas, step.decision.replicas);
+    totals.lastReason = step.decision.reason;
+    if (decisions.is_open()) {
+      decisions << nlohmann::json{{"observation", observationJson(step.observation)},
+                                  {"replicas", step.decision.replicas},
+                                  {"reason", step.decision.reason}}
+                       .dump()
+                << std::endl;
+    }
+  };
+  scale::ControlLoop loop(monitor, flags.topic, *policy, backend, *registry, onStep);
+  auto http = flags.service.serveHttp(registry);
+  if (http) http->setReady(true);
+  const auto& stop = installStopSignals();
+  std::atomic<bool> done{false};
+  // --duration ends the loop like a stop signal would.
+  std::jthread timer([&](const std::stop_token& token) {
+    const auto end = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<int64_t>(flags.durationSeconds * 1e3));
+    while (!token.stop_requested() && !stop.load()) {
+      if (flags.durationSeconds > 0 && std::chrono::steady_clock::now() >= end) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    done.store(true);
+  });
+  spdlog::info("scaling group {} on {} with policy {} every {} ms", flags.group, flags.topic,
+               policy->name(), policy->interval().count());
+  loop.run(done);
+  spdlog::info("stopping every replica (grace period {:.0f} s)", flags.graceSeconds);
+  backend.stopAll();
+  printSummary(flags.service.output,
+               {{"policy", std::string(policy->name())},
+                {"decisions", totals.decisions},
+                {"scale_events", totals.scaleEvents},
+                {"max_replicas", totals.maxReplicas},
+                {"replica_seconds", totals.replicaSeconds},
+                {"restarts", backend.restarts()},
+                {"last_reason", totals.lastReason}},
+               printText);
+  return 0;
+}
+
+}  // namespace
+
+void addScaleCommand(CLI::App& app, Runner& runner) {
+  auto flags = std::make_shared<ScaleFlags>();
+  auto* command = app.add_subcommand(
+      "scale", "Scale consumer replicas from the group's lag: policies keda, slo or static");
+  flags->service.addTo(*command);
+  command->add_option("-g,--group", flags->group, "Consumer group the replicas join")->required();
+  command->add_option("-t,--topic", flags->topic, "Topic whose lag drives the policy")->required();
+  command->add_option("--policy", flags->policy, "keda, slo or static")
+      ->check(CLI::IsMember(scale::policyNames()));
+  // One value per --set, so "--set k=v -- consume ..." leaves the replica's arguments alone.
+  command
+      ->add_option("--set", flags->settings,
+                   "Policy setting KEY=VALUE (repeatable; see docs/SCALING.md)")
+      ->allow_extra_args(false);
+  command->add_option("--backend", flags->backend, "Where replicas run: local (child processes)")
+      ->check(CLI::IsMember({"local"}));
+  command
+      ->add_option("--grace-period", flags->graceSeconds,
+                   "Seconds a stopping replica may drain before it is killed")
+      ->check(CLI::Range(0.0, 3600.0));
+  command->add_option("--log-dir", flags->logDir, "Each replica's output to DIR/replica-N.log");
+  command->add_option("--decisions", flags->decisionsPath,
+                      "Append every observation and decision to FILE as JSON lines");
+  command
+      ->add_option("--duration", flags->durationSeconds, "Stop after this many seconds (0: never)")
+      ->check(CLI::Range(0.0, 1e7));
+  command->add_option("replica", flags->replicaArgs,
+                      "After --: the replica's ebb arguments ({replica} is its number); default: "
+                      "consume -b BOOTSTRAP -t TOPIC -g GROUP");
+  addEnvironmentNames(*command);
+  command->callback([flags, &runner] { runner = [flags] { return runScale(*flags); }; });
+}
+
+}  // namespace ebb::app

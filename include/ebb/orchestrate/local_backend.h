@@ -1,0 +1,62 @@
+// Consumer replicas as child processes of this one (`ebb consume ...`). Scale-in sends SIGTERM to
+// the newest replica, which drains, commits and leaves its group within its grace period; a
+// replica that dies on its own is replaced; and replicas never outlive this process, even when it
+// is SIGKILLed (the kernel sends them SIGTERM when their parent dies).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ebb/orchestrate/replica_backend.h"
+
+namespace ebb::orchestrate {
+
+struct LocalBackendOptions {
+  // The replica's command line; "{replica}" in any argument becomes the replica's number (each
+  // start gets a new one), so replicas can write their own files.
+  std::vector<std::string> command;
+  // How long a stopping replica may drain before it is killed.
+  std::chrono::milliseconds gracePeriod{15'000};
+  // Each replica's stdout and stderr go to DIR/replica-N.log when set, else to ours.
+  std::string logDir;
+};
+
+class LocalBackend final : public ReplicaBackend {
+ public:
+  explicit LocalBackend(LocalBackendOptions options);
+  LocalBackend(const LocalBackend&) = delete;
+  LocalBackend& operator=(const LocalBackend&) = delete;
+  ~LocalBackend() override;  // stopAll()
+
+  std::string_view name() const override { return "local"; }
+  int32_t reconcile() override;
+  void scaleTo(int32_t replicas) override;
+  void stopAll() override;
+
+  // Replicas that died on their own and were replaced, since the start.
+  uint64_t restarts() const { return restarts_; }
+  // Process ids of the running replicas, oldest first.
+  std::vector<pid_t> pids() const;
+
+ private:
+  struct Replica {
+    uint64_t number = 0;
+    pid_t pid = -1;
+    bool stopping = false;
+    std::chrono::steady_clock::time_point stopRequestedAt;
+  };
+  void start();
+  void reap();
+  int32_t runningCount() const;
+
+  LocalBackendOptions options_;
+  std::vector<Replica> replicas_;
+  uint64_t nextNumber_ = 0;
+  uint64_t restarts_ = 0;
+};
+
+}  // namespace ebb::orchestrate

@@ -1,0 +1,25 @@
+// Where consumer replicas run: the control loop asks for a count, a backend makes it so. `local`
+// runs child processes on this machine; a Kubernetes backend (KEDA or the HPA scaling a
+// Deployment) drops in behind the same interface.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+namespace ebb::orchestrate {
+
+class ReplicaBackend {
+ public:
+  virtual ~ReplicaBackend() = default;
+  virtual std::string_view name() const = 0;
+  // Notices replicas that ended on their own (and replaces those that crashed); returns how many
+  // replicas run now, not counting those asked to stop.
+  virtual int32_t reconcile() = 0;
+  // Starts or stops replicas until `replicas` run.
+  virtual void scaleTo(int32_t replicas) = 0;
+  // Stops every replica, each within the grace period (then forcibly).
+  virtual void stopAll() = 0;
+};
+
+}  // namespace ebb::orchestrate

@@ -1,0 +1,166 @@
+#include "ebb/orchestrate/local_backend.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace ebb::orchestrate {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long a replica that ignored SIGTERM for the whole grace period gets before SIGKILL.
+constexpr std::chrono::seconds kKillMargin{5};
+
+std::string substitute(std::string text, const std::string& number) {
+  for (size_t at = text.find("{replica}"); at != std::string::npos;
+       at = text.find("{replica}", at + number.size())) {
+    text.replace(at, 9, number);
+  }
+  return text;
+}
+
+std::string describeStatus(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return std::string("killed by ") + strsignal(WTERMSIG(status));
+  return "ended (status " + std::to_string(status) + ")";
+}
+
+}  // namespace
+
+LocalBackend::LocalBackend(LocalBackendOptions options) : options_(std::move(options)) {
+  if (options_.command.empty()) throw std::invalid_argument("the replica command is empty");
+  if (access(options_.command.front().c_str(), X_OK) != 0) {
+    throw std::invalid_argument("cannot run the replica command " + options_.command.front() +
+                                ": " + std::strerror(errno));
+  }
+}
+
+LocalBackend::~LocalBackend() { stopAll(); }
+
+void LocalBackend::start() {
+  const uint64_t number = nextNumber_++;
+  const std::string numberText = std::to_string(number);
+  std::vector<std::string> args;
+  for (const auto& arg : options_.command) args.push_back(substitute(arg, numberText));
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  int logFd = -1;
+  if (!options_.logDir.empty()) {
+    const auto path = options_.logDir + "/replica-" + numberText + ".log";
+    logFd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logFd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  }
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    if (logFd >= 0) ::close(logFd);
+    throw std::runtime_error(std::string("cannot start a replica: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls until exec. The kernel sends SIGTERM when the parent dies,
+    // so no replica outlives ebb scale, however it ends; check the parent did not die already.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (logFd >= 0) {
+      ::dup2(logFd, STDOUT_FILENO);
+      ::dup2(logFd, STDERR_FILENO);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  if (logFd >= 0) ::close(logFd);
+  replicas_.push_back({.number = number, .pid = pid});
+  spdlog::info("replica {} started (pid {})", number, pid);
+}
+
+void LocalBackend::reap() {
+  const auto now = Clock::now();
+  size_t crashed = 0;
+  for (auto it = replicas_.begin(); it != replicas_.end();) {
+    int status = 0;
+    if (::waitpid(it->pid, &status, WNOHANG) != it->pid) {
+      if (it->stopping && now - it->stopRequestedAt > options_.gracePeriod + kKillMargin) {
+        spdlog::warn("replica {} did not stop within its grace period: killing it", it->number);
+        ::kill(it->pid, SIGKILL);
+      }
+      ++it;
+      continue;
+    }
+    if (it->stopping) {
+      const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      spdlog::log(clean ? spdlog::level::info : spdlog::level::warn, "replica {} stopped: {}",
+                  it->number, describeStatus(status));
+    } else {
+      spdlog::warn("replica {} {}: replacing it", it->number, describeStatus(status));
+      ++crashed;
+    }
+    it = replicas_.erase(it);
+  }
+  for (size_t i = 0; i < crashed; ++i) {
+    ++restarts_;
+    start();
+  }
+}
+
+int32_t LocalBackend::runningCount() const {
+  return static_cast<int32_t>(
+      std::ranges::count_if(replicas_, [](const Replica& r) { return !r.stopping; }));
+}
+
+int32_t LocalBackend::reconcile() {
+  reap();
+  return runningCount();
+}
+
+void LocalBackend::scaleTo(int32_t replicas) {
+  reap();
+  while (runningCount() < replicas) start();
+  // Newest first: the longest-lived replicas keep their partitions and warm caches.
+  for (auto it = replicas_.rbegin(); it != replicas_.rend() && runningCount() > replicas; ++it) {
+    if (it->stopping) continue;
+    ::kill(it->pid, SIGTERM);
+    it->stopping = true;
+    it->stopRequestedAt = Clock::now();
+    spdlog::info("replica {} stopping (SIGTERM)", it->number);
+  }
+}
+
+void LocalBackend::stopAll() {
+  scaleTo(0);
+  const auto deadline = Clock::now() + options_.gracePeriod + kKillMargin;
+  while (!replicas_.empty() && Clock::now() < deadline) {
+    reap();
+    if (!replicas_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (const auto& replica : replicas_) {
+    spdlog::warn("replica {} still runs after its grace period: killing it", replica.number);
+    ::kill(replica.pid, SIGKILL);
+    ::waitpid(replica.pid, nullptr, 0);
+  }
+  replicas_.clear();
+}
+
+std::vector<pid_t> LocalBackend::pids() const {
+  std::vector<pid_t> result;
+  for (const auto& replica : replicas_) {
+    if (!replica.stopping) result.push_back(replica.pid);
+  }
+  return result;
+}
+
+}  // namespace ebb::orchestrate

@@ -1,0 +1,110 @@
+#include "ebb/scale/control_loop.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <string>
+#include <thread>
+
+#include "ebb/metrics/families.h"
+#include "ebb/metrics/group_lag_metrics.h"
+
+namespace ebb::scale {
+
+Observation toObservation(const lag::GroupLag& lag, const std::string& topic, Millis at,
+                          int32_t currentReplicas) {
+  Observation observation{.at = at, .currentReplicas = currentReplicas};
+  for (const auto& row : lag.partitions) {
+    if (row.topic != topic) continue;
+    observation.partitions.push_back({.partition = row.partition,
+                                      .logStart = row.logStart,
+                                      .logEnd = row.logEnd,
+                                      .committed = row.committed});
+  }
+  return observation;
+}
+
+struct ControlLoop::Metrics {
+  Metrics(prometheus::Registry& registry, std::string_view policy)
+      : running(metrics::gauge(registry, "ebb_scale_replicas", "Consumer replicas",
+                               {{"state", "running"}})),
+        desired(metrics::gauge(registry, "ebb_scale_replicas", "Consumer replicas",
+                               {{"state", "desired"}})),
+        up(metrics::counter(registry, "ebb_scale_decisions_total", "Decisions of the policy",
+                            {{"policy", std::string(policy)}, {"direction", "up"}})),
+        down(metrics::counter(registry, "ebb_scale_decisions_total", "Decisions of the policy",
+                              {{"policy", std::string(policy)}, {"direction", "down"}})),
+        hold(metrics::counter(registry, "ebb_scale_decisions_total", "Decisions of the policy",
+                              {{"policy", std::string(policy)}, {"direction", "hold"}})),
+        failures(metrics::counter(registry, "ebb_scale_observation_failures_total",
+                                  "Rounds skipped because the lag could not be read", {})) {}
+  prometheus::Gauge& running;
+  prometheus::Gauge& desired;
+  prometheus::Counter& up;
+  prometheus::Counter& down;
+  prometheus::Counter& hold;
+  prometheus::Counter& failures;
+};
+
+ControlLoop::ControlLoop(lag::GroupLagMonitor& monitor, std::string topic, Policy& policy,
+                         orchestrate::ReplicaBackend& backend, prometheus::Registry& registry,
+                         std::function<void(const Step&)> onStep)
+    : monitor_(monitor),
+      topic_(std::move(topic)),
+      policy_(policy),
+      backend_(backend),
+      registry_(registry),
+      onStep_(std::move(onStep)),
+      metrics_(std::make_unique<Metrics>(registry, policy.name())) {}
+
+ControlLoop::~ControlLoop() = default;
+
+Step ControlLoop::step(Millis now) {
+  const int32_t running = backend_.reconcile();
+  const auto lag = monitor_.read(now);
+  metrics::publish(registry_, lag);
+  Step result{toObservation(lag, topic_, now, running), {}};
+  result.decision = policy_.decide(result.observation);
+  const int32_t desired = result.decision.replicas;
+  (desired > running   ? metrics_->up
+   : desired < running ? metrics_->down
+                       : metrics_->hold)
+      .Increment();
+  if (desired != running) {
+    spdlog::info("scale {} -> {}: {}", running, desired, result.decision.reason);
+  } else if (desired != lastDesired_) {
+    spdlog::info("hold at {}: {}", running, result.decision.reason);
+  } else {
+    spdlog::debug("hold at {}: {}", running, result.decision.reason);
+  }
+  lastDesired_ = desired;
+  backend_.scaleTo(desired);
+  metrics_->running.Set(static_cast<double>(running));
+  metrics_->desired.Set(static_cast<double>(desired));
+  if (onStep_) onStep_(result);
+  return result;
+}
+
+void ControlLoop::run(const std::atomic<bool>& stop) {
+  using Clock = std::chrono::steady_clock;
+  const auto origin = Clock::now();
+  auto next = origin;
+  while (!stop.load()) {
+    try {
+      step(std::chrono::duration_cast<Millis>(Clock::now() - origin));
+    } catch (const std::exception& error) {
+      metrics_->failures.Increment();
+      backend_.reconcile();  // keep replacing crashed replicas while the cluster is away
+      spdlog::warn("scaling round skipped: {}", error.what());
+    }
+    next = std::max(next + policy_.interval(), Clock::now());
+    while (!stop.load() && Clock::now() < next) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+}
+
+}  // namespace ebb::scale
