@@ -193,7 +193,7 @@ panel("Consume rate (produce rate dashed)", "msg/s",
       [f'"{work}/{n}.dat" using 1:4 with lines lw 2 lc rgb "{colors[n]}" title "{n}"' for n in policies] +
       [f'"{work}/slo.dat" using 1:3 with lines dt 2 lc rgb "black" title "produced"'])
 panel("Lag", "messages", [f'"{work}/{n}.dat" using 1:2 with lines lw 2 lc rgb "{colors[n]}" title "{n}"' for n in policies])
-panel("Replicas running", "replicas", [f'"{work}/{n}-replicas.dat" using 1:2 with steps lw 2 lc rgb "{colors[n]}" title "{n}"' for n in policies])
+panel("Replicas (the policy's decision)", "replicas", [f'"{work}/{n}-replicas.dat" using 1:3 with steps lw 2 lc rgb "{colors[n]}" title "{n}"' for n in policies])
 panel("End-to-end p99 (worst replica, per second)", "seconds",
       [f'"{work}/{n}-p99.dat" using 1:2 with lines lw 2 lc rgb "{colors[n]}" title "{n}"' for n in policies] +
       [f'{objective_ms / 1000} with lines dt 3 lc rgb "black" title "objective"'],
@@ -236,7 +236,9 @@ out.write(f"""
 Two members consume 2,000 msg/s (`--work sleep:200us`); a third joins at 10 s and leaves at 20 s.
 The figure is the longest time a long-lived member's processing was held up by a rebalance
 (from `ebb consume`'s own rebalance events: revoke-to-assign for eager protocols, the revoke's
-drain-and-commit otherwise).
+drain-and-commit otherwise). It is the client-side hold-up only: the time between the coordinator
+starting a rebalance and the member's callback (a poll and a heartbeat away) is not in it. KEDA's
+replica-seconds stop at the end of the run; it would keep its peak for the 5-minute scale-down window.
 
 | group protocol | longest pause s | total pause s | rebalance events seen |
 |---|---:|---:|---:|

@@ -215,7 +215,7 @@ SloConfig SloConfig::fromSettings(const std::map<std::string, std::string>& sett
       for (const auto& entry : table)
         known += fmt::format("{}{}", known.empty() ? "" : ", ", entry.first);
       throw std::invalid_argument(
-          fmt::format("unknown slo setting '{}'; known settings: {}", key, known));
+          fmt::format("slo setting '{}' is unknown; the slo policy accepts: {}", key, known));
     }
     found->second(config, key, text);
   }

@@ -63,6 +63,13 @@ expect "lag: no group" "--group is required" -- "$ebb" lag -b 127.0.0.1:1
 expect "lag: bad --interval" "interval" -- "$ebb" lag -b 127.0.0.1:1 -g g --interval 0
 expect "lag: unreachable broker" "cannot fetch cluster metadata" -- \
   "$ebb" lag -b 127.0.0.1:1 -g g --timeout 3
+expect "scale: unknown policy" "--policy" -- "$ebb" scale -b 127.0.0.1:1 -t t -g g --policy magic
+expect "scale: --set without =" "expected KEY=VALUE, got 'objective'" -- \
+  "$ebb" scale -b 127.0.0.1:1 -t t -g g --set objective
+expect "scale: unknown setting" "setting 'lagthreshold' is unknown" -- \
+  "$ebb" scale -b 127.0.0.1:1 -t t -g g --policy keda --set lagthreshold=5
+expect "scale: bad value" "lagThreshold" -- \
+  "$ebb" scale -b 127.0.0.1:1 -t t -g g --policy keda --set lagThreshold=-5
 expect "consume: bad --http" "HOST:PORT" -- "$ebb" consume -b 127.0.0.1:1 -t t -g g --http nowhere
 
 echo "$passed passed, $failures failed"

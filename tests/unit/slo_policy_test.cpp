@@ -458,7 +458,7 @@ TEST(SloPolicyTest, BadSettingsNameTheKeyAndWhatIsAccepted) {
     std::vector<std::string> fragments;
   };
   const std::vector<Case> cases = {
-      {{{"objectve", "500ms"}}, {"unknown slo setting 'objectve'", "objective, interval"}},
+      {{{"objectve", "500ms"}}, {"slo setting 'objectve' is unknown", "objective, interval"}},
       {{{"objective", "5x"}}, {"'objective'", "'5x'", "500ms, 1.5s, 5m or 1h"}},
       {{{"objective", "fast"}}, {"'objective'", "'fast'", "a bare number is seconds"}},
       {{{"objective", "-1s"}}, {"'objective'", "'-1s'"}},
