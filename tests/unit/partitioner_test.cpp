@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <ostream>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -176,6 +177,9 @@ struct KeyedCase {
   int32_t (*expected)(std::string_view key, int32_t count);
   std::string_view testName;  // name without '-', which test names may not hold
 };
+
+// GoogleTest prints a parameter in test listings; the partitioner's name says it all.
+void PrintTo(const KeyedCase& keyed, std::ostream* out) { *out << keyed.name; }
 
 class KeyedTest : public ::testing::TestWithParam<KeyedCase> {};
 
