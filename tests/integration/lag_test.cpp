@@ -70,10 +70,12 @@ std::map<int32_t, JavaRow> describeWithJava(const std::string& group, const std:
   return rows;
 }
 
-nlohmann::json lagJson(const std::string& group, const std::string& topic) {
+// `interval`: seconds between the two readings behind rates (commits land once a second).
+nlohmann::json lagJson(const std::string& group, const std::string& topic,
+                       const std::string& interval = "0.2") {
   std::string output;
   const int status = runCommand({kEbb, "--log-level", "warn", "lag", "-b", bootstrapServers(), "-g",
-                                 group, "-t", topic, "-o", "json", "--interval", "0.2"},
+                                 group, "-t", topic, "-o", "json", "--interval", interval},
                                 60s, &output);
   EXPECT_EQ(status, 0) << output;
   return nlohmann::json::parse(output.substr(output.find('{')));
@@ -143,7 +145,7 @@ TEST_F(LagTest, OwnersMatchConsumerGroupCommandWhileMembersRun) {
   for (const char* id : {"lag-member-a", "lag-member-b"}) {
     consumers.emplace_back(
         std::vector<std::string>{kEbb, "--log-level", "warn", "consume", "-b", bootstrapServers(),
-                                 "-t", topic_, "-g", group_, "--work", "sleep:20ms", "-X",
+                                 "-t", topic_, "-g", group_, "--work", "sleep:5ms", "-X",
                                  std::string("client.id=") + id},
         "", path(std::string(id) + ".err"));
   }
@@ -163,7 +165,7 @@ TEST_F(LagTest, OwnersMatchConsumerGroupCommandWhileMembersRun) {
       90s))
       << readFile(path("lag-member-a.err")) << readFile(path("lag-member-b.err"));
   const auto java = describeWithJava(group_, topic_);
-  const auto ebb = lagJson(group_, topic_);
+  const auto ebb = lagJson(group_, topic_, "3");
   for (const auto& row : ebb["partitions"]) {
     const auto& expected = java.at(row["partition"].get<int32_t>());
     EXPECT_EQ(row["owner"].get<std::string>(), expected.clientId) << row.dump();
