@@ -4,6 +4,8 @@
 #   1. Debian packages (apt) — skipped when all are installed;
 #   2. librdkafka 2.15.1 built from its official source into .cache/librdkafka — skipped when cached;
 #   3. Apache Kafka's jars from Maven Central into .cache/kafka — skipped when cached.
+# `bootstrap.sh apt` does step 1 only; `bootstrap.sh build` installs only what a release build of the
+# binary needs (steps 1 and 2, without test and tooling packages): deploy/docker/Dockerfile runs it.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,12 +22,20 @@ apt_packages=(
   openjdk-17-jdk-headless maven npm
   clang-format clang-tidy
   python3 procps iproute2 time
+  prometheus python3-jsonschema python3-yaml
+  gnuplot-nox
+)
+# Only for tests, benchmarks (gnuplot draws their charts), formatting, the local broker and the
+# deployment checks: `bootstrap.sh build` (the container image's build stage) skips them.
+dev_only_packages=(
+  libgtest-dev libgmock-dev libbenchmark-dev openjdk-17-jdk-headless maven clang-format clang-tidy
+  git procps iproute2 time prometheus python3-jsonschema python3-yaml gnuplot-nox
 )
 
-install_apt_packages() {
+install_apt_packages() {  # PACKAGE...
   local missing=()
   local pkg
-  for pkg in "${apt_packages[@]}"; do
+  for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   # A JDK (javac: tests run Kafka's Java code), Maven and npm may come from elsewhere (an SDK
@@ -38,7 +48,7 @@ install_apt_packages() {
     missing=("${filtered[@]}")
   fi
   if [ "${#missing[@]}" -eq 0 ]; then
-    log "apt: all ${#apt_packages[@]} packages present"
+    log "apt: all $# packages present"
     return
   fi
   log "apt: installing ${missing[*]}"
@@ -52,12 +62,20 @@ main() {
   local what="${1:-all}"
   case "$what" in
     all)
-      install_apt_packages
+      install_apt_packages "${apt_packages[@]}"
       "$root/scripts/build-librdkafka.sh"
       "$root/tools/kafka/kafka.sh" fetch
       ;;
-    apt) install_apt_packages ;;
-    *) die "usage: bootstrap.sh [all|apt]" ;;
+    apt) install_apt_packages "${apt_packages[@]}" ;;
+    build)
+      local build_packages=() pkg
+      for pkg in "${apt_packages[@]}"; do
+        [[ " ${dev_only_packages[*]} " == *" $pkg "* ]] || build_packages+=("$pkg")
+      done
+      install_apt_packages "${build_packages[@]}"
+      "$root/scripts/build-librdkafka.sh"
+      ;;
+    *) die "usage: bootstrap.sh [all|apt|build]" ;;
   esac
 }
 
