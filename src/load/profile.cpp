@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "ebb/util/parse_number.h"
+
 namespace ebb::load {
 namespace {
 
@@ -145,14 +147,6 @@ constexpr std::array<Form, 6> kForms{{
       fmt::format("bad --profile '{}': {}; use {}, e.g. {}", spec, what, form.usage, form.example));
 }
 
-std::optional<double> parseNumber(std::string_view text) {
-  double value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
-
 std::string_view trim(std::string_view text) {
   constexpr std::string_view kSpace = " \t\r\n";
   const size_t first = text.find_first_not_of(kSpace);
@@ -175,7 +169,7 @@ std::vector<double> parseFields(std::string_view spec, const Form& form) {
   }
   std::vector<double> values;
   for (size_t i = 0; i < texts.size(); ++i) {
-    const auto value = parseNumber(texts[i]);
+    const auto value = util::parseNumber(texts[i]);
     if (!value)
       fail(spec, form, fmt::format("{} '{}' is not a number", form.fieldName(i), texts[i]));
     if (*value < 0) fail(spec, form, fmt::format("{} must not be negative", form.fieldName(i)));
@@ -201,9 +195,9 @@ std::unique_ptr<Profile> parseCsv(std::string_view spec, const Form& form) {
     const std::string_view text = trim(line);
     if (text.empty() || text.front() == '#') continue;
     const size_t comma = text.find(',');
-    const auto seconds = parseNumber(trim(text.substr(0, comma)));
+    const auto seconds = util::parseNumber(trim(text.substr(0, comma)));
     std::optional<double> rate;
-    if (comma != std::string_view::npos) rate = parseNumber(trim(text.substr(comma + 1)));
+    if (comma != std::string_view::npos) rate = util::parseNumber(trim(text.substr(comma + 1)));
     if (headerAllowed && !seconds && !rate) {  // a header such as "seconds,rate"
       headerAllowed = false;
       continue;

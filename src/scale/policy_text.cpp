@@ -9,6 +9,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "ebb/util/parse_number.h"
+
 namespace ebb::scale {
 namespace {
 
@@ -17,14 +19,6 @@ std::string lower(std::string_view text) {
   std::ranges::transform(result, result.begin(),
                          [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return result;
-}
-
-std::optional<double> parseDouble(std::string_view text) {
-  double value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value)) return std::nullopt;
-  return value;
 }
 
 std::optional<int64_t> parseInt(std::string_view text) {
@@ -68,7 +62,7 @@ std::optional<int64_t> PolicySettings::integer(std::string_view key, int64_t min
 std::optional<double> PolicySettings::number(std::string_view key, double min, double max) {
   const auto text = take(key);
   if (!text) return std::nullopt;
-  const auto value = parseDouble(*text);
+  const auto value = util::parseNumber(*text);
   if (!value) fail(key, fmt::format("not a number; use a number in [{}, {}]", min, max));
   if (*value < min || *value > max) fail(key, fmt::format("use a number in [{}, {}]", min, max));
   return value;
@@ -122,7 +116,7 @@ std::optional<std::chrono::milliseconds> parseDuration(std::string_view text) {
   const std::string_view number = std::string_view(value).substr(0, unitAt);
   const std::string_view unit =
       unitAt == std::string::npos ? std::string_view() : std::string_view(value).substr(unitAt);
-  const auto amount = parseDouble(number);
+  const auto amount = util::parseNumber(number);
   double millisPerUnit = 0;
   if (unit.empty() || unit == "s") {
     millisPerUnit = 1000;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "ebb/scale/policy_text.h"
+#include "ebb/util/parse_number.h"
 
 namespace ebb::scale {
 namespace {
@@ -67,14 +68,6 @@ constexpr std::string_view kDurationForm =
     "use a whole number of milliseconds written as 500ms, 1.5s, 5m or 1h (a bare number is "
     "seconds)";
 
-std::optional<double> number(std::string_view text) {
-  double value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
-
 // The duration grammar every policy's settings share (policy_text.h).
 Millis durationSetting(std::string_view key, std::string_view text) {
   const auto value = parseDuration(text);
@@ -83,7 +76,7 @@ Millis durationSetting(std::string_view key, std::string_view text) {
 }
 
 double parseDouble(std::string_view key, std::string_view text, std::string_view accepted) {
-  const auto value = number(text);
+  const auto value = util::parseNumber(text);
   if (!value) badSetting(key, text, accepted);
   return *value;
 }

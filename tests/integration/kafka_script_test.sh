@@ -2,12 +2,12 @@
 # tools/kafka/kafka.sh against real JVMs: a 3-node KRaft cluster comes up and goes away, and the bad
 # cases (no Java, port taken, a broker that cannot start) fail with a clear message and leave nothing.
 set -uo pipefail
+# shellcheck source=tests/integration/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/check.sh"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 kafka="$here/../../tools/kafka/kafka.sh"
 work="$(mktemp -d)"
-failures=0
-passed=0
 listener_pid=""
 
 cleanup() {
@@ -16,18 +16,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-check() {  # check NAME CONDITION...
-  local name="$1"
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "ok: $name"
-  else
-    failures=$((failures + 1))
-    echo "FAILED: $name"
-  fi
-}
 
 # No JVM may be left behind with this run directory on its command line.
 nothing_running() { ! pgrep -f -- "$1" >/dev/null; }
@@ -80,5 +68,4 @@ check "bad property: non-zero exit" test $? -ne 0
 check "bad property: names the property" contains "$work/badprop.err" "num.partitions"
 check "bad property: nothing left running" nothing_running "$work/badprop"
 
-echo "$passed passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

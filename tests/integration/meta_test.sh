@@ -4,31 +4,19 @@
 # failure paths (unknown topic, unreachable broker) exiting non-zero in bounded time.
 #   meta_test.sh EBB_BINARY
 set -uo pipefail
+# shellcheck source=tests/integration/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/check.sh"
 
 ebb="$1"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 kafka="$here/../../tools/kafka/kafka.sh"
 work="$(mktemp -d)"
-failures=0
-passed=0
 
 cleanup() {
   bash "$kafka" stop --dir "$work/cluster" >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-check() {  # check NAME CONDITION...
-  local name="$1"
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "ok: $name"
-  else
-    failures=$((failures + 1))
-    echo "FAILED: $name"
-  fi
-}
 
 # json_check EXPRESSION: a Python expression over `m` (the parsed meta.json) that must be true.
 json_check() {
@@ -149,5 +137,4 @@ cat "$work/meta.txt"
 check "broker 3 stopped: text marks the six partitions under-replicated" \
   test "$(grep "^$topic " "$work/meta.txt" | grep -c ' under-replicated$')" -eq 6
 
-echo "$passed passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

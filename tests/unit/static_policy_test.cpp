@@ -1,4 +1,5 @@
 #include "ebb/scale/static_policy.h"
+#include "expect_invalid.h"
 
 #include <gtest/gtest.h>
 
@@ -59,12 +60,7 @@ TEST(StaticPolicyTest, FromSettings) {
       {{{"interval", "soon"}}, "interval='soon'"},
   };
   for (const auto& [settings, fragment] : bad) {
-    try {
-      StaticConfig::fromSettings(settings);
-      ADD_FAILURE() << fragment << ": no error";
-    } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-    }
+    test::expectInvalid([&] { StaticConfig::fromSettings(settings); }, fragment, fragment);
   }
   StaticConfig negative;
   negative.replicas = -2;
