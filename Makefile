@@ -1,8 +1,9 @@
 # Thin entry points; the work is in scripts/.
 .PHONY: demo test build format clean broker-start broker-stop
 
+# make demo DEMO_ARGS="--compare slo,keda": arguments for `ebb demo`.
 demo:
-	scripts/demo.sh
+	scripts/demo.sh $(DEMO_ARGS)
 
 test:
 	scripts/test.sh

@@ -23,13 +23,14 @@ apt_packages=(
   clang-format clang-tidy
   python3 procps iproute2 time
   prometheus python3-jsonschema python3-yaml
-  gnuplot-nox
+  gnuplot-nox chromium
 )
-# Only for tests, benchmarks (gnuplot draws their charts), formatting, the local broker and the
-# deployment checks: `bootstrap.sh build` (the container image's build stage) skips them.
+# Only for tests, benchmarks and the demo report (gnuplot draws charts, headless chromium checks the
+# report), formatting, the local broker and the deployment checks: `bootstrap.sh build` (the
+# container image's build stage) skips them.
 dev_only_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev openjdk-17-jdk-headless maven clang-format clang-tidy
-  git procps iproute2 time prometheus python3-jsonschema python3-yaml gnuplot-nox
+  git procps iproute2 time prometheus python3-jsonschema python3-yaml gnuplot-nox chromium
 )
 
 install_apt_packages() {  # PACKAGE...

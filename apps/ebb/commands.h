@@ -17,5 +17,6 @@ void addVerifyCommand(CLI::App& app, Runner& runner);
 void addMetaCommand(CLI::App& app, Runner& runner);
 void addLagCommand(CLI::App& app, Runner& runner);
 void addScaleCommand(CLI::App& app, Runner& runner);
+void addDemoCommand(CLI::App& app, Runner& runner);
 
 }  // namespace ebb::app

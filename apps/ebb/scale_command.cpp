@@ -3,11 +3,9 @@
 #include <fmt/format.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <climits>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -19,6 +17,7 @@
 #include "ebb/kafka/admin_client.h"
 #include "ebb/lag/group_lag.h"
 #include "ebb/orchestrate/local_backend.h"
+#include "ebb/orchestrate/process.h"
 #include "ebb/scale/control_loop.h"
 #include "ebb/scale/policy_factory.h"
 #include "output.h"
@@ -41,45 +40,13 @@ struct ScaleFlags {
   std::vector<std::string> replicaArgs;
 };
 
-std::string selfPath() {
-  std::string path(PATH_MAX, '\0');
-  const ssize_t length = ::readlink("/proc/self/exe", path.data(), path.size());
-  if (length <= 0) throw std::runtime_error("cannot find the ebb binary (/proc/self/exe)");
-  path.resize(static_cast<size_t>(length));
-  return path;
-}
-
 std::map<std::string, std::string> parseSettings(const std::vector<std::string>& pairs) {
-  std::map<std::string, std::string> settings;
-  for (const auto& pair : pairs) {
-    const auto eq = pair.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw CLI::ValidationError("--set", "expected KEY=VALUE, got '" + pair + "'");
-    }
-    settings[pair.substr(0, eq)] = pair.substr(eq + 1);
+  try {
+    return scale::parseSettings(pairs);
+  } catch (const std::invalid_argument& error) {
+    throw CLI::ValidationError("--set", error.what());
   }
-  return settings;
 }
-
-nlohmann::json observationJson(const scale::Observation& observation) {
-  auto partitions = nlohmann::json::array();
-  for (const auto& p : observation.partitions) {
-    partitions.push_back({p.partition, p.logStart, p.logEnd, p.committed});
-  }
-  return {{"at_ms", observation.at.count()},
-          {"replicas", observation.currentReplicas},
-          {"partitions", partitions}};
-}
-
-struct Totals {
-  uint64_t decisions = 0;
-  uint64_t scaleEvents = 0;
-  int32_t maxReplicas = 0;
-  int32_t lastReplicas = 0;
-  double replicaSeconds = 0;
-  scale::Millis lastAt{-1};
-  std::string lastReason;
-};
 
 void printText(const nlohmann::json& summary) {
   std::cout << fmt::format(
@@ -101,7 +68,7 @@ int runScale(const ScaleFlags& flags) {
   // Fail now, with the reason, on an unreachable cluster or an unknown topic.
   admin.metadata(flags.topic);
 
-  std::vector<std::string> command{selfPath()};
+  std::vector<std::string> command{orchestrate::selfExecutable()};
   if (flags.replicaArgs.empty()) {
     command.insert(command.end(), {"consume", "-b", flags.service.client.bootstrapServers, "-t",
                                    flags.topic, "-g", flags.group});
@@ -118,26 +85,10 @@ int runScale(const ScaleFlags& flags) {
     decisions.open(flags.decisionsPath, std::ios::app);
     if (!decisions) throw std::runtime_error("cannot write " + flags.decisionsPath);
   }
-  Totals totals;
+  scale::StepTotals totals;
   auto onStep = [&](const scale::Step& step) {
-    ++totals.decisions;
-    if (totals.lastAt.count() >= 0) {
-      totals.replicaSeconds +=
-          totals.lastReplicas *
-          std::chrono::duration<double>(step.observation.at - totals.lastAt).count();
-    }
-    if (step.decision.replicas != step.observation.currentReplicas) ++totals.scaleEvents;
-    totals.lastAt = step.observation.at;
-    totals.lastReplicas = step.decision.replicas;
-    totals.maxReplicas = std::max(totals.maxReplicas, step.decision.replicas);
-    totals.lastReason = step.decision.reason;
-    if (decisions.is_open()) {
-      decisions << nlohmann::json{{"observation", observationJson(step.observation)},
-                                  {"replicas", step.decision.replicas},
-                                  {"reason", step.decision.reason}}
-                       .dump()
-                << std::endl;
-    }
+    totals.add(step);
+    if (decisions.is_open()) decisions << scale::toJson(step).dump() << std::endl;
   };
   scale::ControlLoop loop(monitor, flags.topic, *policy, backend, *registry, onStep);
   auto http = flags.service.serveHttp(registry);

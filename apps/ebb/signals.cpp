@@ -1,18 +1,29 @@
 #include "signals.h"
 
+#include <unistd.h>
+
 #include <csignal>
 
 namespace ebb::app {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_exitOnSecond{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
 
-void requestStop(int /*signal*/) { g_stop.store(true); }
+void requestStop(int /*signal*/) {
+  if (g_exitOnSecond.load() && g_stop.load()) {
+    constexpr char kMessage[] = "\n[ebb] second signal: exiting now\n";
+    [[maybe_unused]] const auto written = ::write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+    ::_exit(130);
+  }
+  g_stop.store(true);
+}
 
 }  // namespace
 
-const std::atomic<bool>& installStopSignals() {
+const std::atomic<bool>& installStopSignals(bool exitOnSecondSignal) {
+  if (exitOnSecondSignal) g_exitOnSecond.store(true);
   struct sigaction action {};
   action.sa_handler = requestStop;
   sigemptyset(&action.sa_mask);

@@ -1,9 +1,7 @@
 #include "ebb/orchestrate/local_backend.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+#include "ebb/orchestrate/process.h"
 
 namespace ebb::orchestrate {
 namespace {
@@ -28,12 +28,6 @@ std::string substitute(std::string text, const std::string& number) {
     text.replace(at, 9, number);
   }
   return text;
-}
-
-std::string describeStatus(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("killed by ") + strsignal(WTERMSIG(status));
-  return "ended (status " + std::to_string(status) + ")";
 }
 
 }  // namespace
@@ -53,37 +47,14 @@ void LocalBackend::start() {
   const std::string numberText = std::to_string(number);
   std::vector<std::string> args;
   for (const auto& arg : options_.command) args.push_back(substitute(arg, numberText));
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  int logFd = -1;
+  SpawnOptions spawnOptions{.dieWithParent = true, .ownProcessGroup = options_.ownProcessGroup};
   if (!options_.logDir.empty()) {
-    const auto path = options_.logDir + "/replica-" + numberText + ".log";
-    logFd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (logFd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+    spawnOptions.stdoutPath = options_.logDir + "/replica-" + numberText + ".log";
+    spawnOptions.stderrPath = spawnOptions.stdoutPath;
   }
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    if (logFd >= 0) ::close(logFd);
-    throw std::runtime_error(std::string("cannot start a replica: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    // Only async-signal-safe calls until exec. The kernel sends SIGTERM when the parent dies,
-    // so no replica outlives ebb scale, however it ends; check the parent did not die already.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(1);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (logFd >= 0) {
-      ::dup2(logFd, STDOUT_FILENO);
-      ::dup2(logFd, STDERR_FILENO);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  if (logFd >= 0) ::close(logFd);
+  // The kernel sends SIGTERM when we die (dieWithParent), so no replica outlives ebb scale,
+  // however it ends.
+  const pid_t pid = spawn(args, spawnOptions);
   replicas_.push_back({.number = number, .pid = pid});
   spdlog::info("replica {} started (pid {})", number, pid);
 }
@@ -104,9 +75,9 @@ void LocalBackend::reap() {
     if (it->stopping) {
       const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
       spdlog::log(clean ? spdlog::level::info : spdlog::level::warn, "replica {} stopped: {}",
-                  it->number, describeStatus(status));
+                  it->number, describeWaitStatus(status));
     } else {
-      spdlog::warn("replica {} {}: replacing it", it->number, describeStatus(status));
+      spdlog::warn("replica {} {}: replacing it", it->number, describeWaitStatus(status));
       ++crashed;
     }
     it = replicas_.erase(it);

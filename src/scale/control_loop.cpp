@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
@@ -25,6 +26,32 @@ Observation toObservation(const lag::GroupLag& lag, const std::string& topic, Mi
                                       .committed = row.committed});
   }
   return observation;
+}
+
+nlohmann::json toJson(const Step& step) {
+  auto partitions = nlohmann::json::array();
+  for (const auto& p : step.observation.partitions) {
+    partitions.push_back({p.partition, p.logStart, p.logEnd, p.committed});
+  }
+  return {{"observation",
+           {{"at_ms", step.observation.at.count()},
+            {"replicas", step.observation.currentReplicas},
+            {"partitions", partitions}}},
+          {"replicas", step.decision.replicas},
+          {"reason", step.decision.reason}};
+}
+
+void StepTotals::add(const Step& step) {
+  ++decisions;
+  if (lastAt.count() >= 0) {
+    replicaSeconds +=
+        lastReplicas * std::chrono::duration<double>(step.observation.at - lastAt).count();
+  }
+  if (step.decision.replicas != step.observation.currentReplicas) ++scaleEvents;
+  lastAt = step.observation.at;
+  lastReplicas = step.decision.replicas;
+  maxReplicas = std::max(maxReplicas, step.decision.replicas);
+  lastReason = step.decision.reason;
 }
 
 struct ControlLoop::Metrics {
@@ -65,8 +92,18 @@ ControlLoop::~ControlLoop() = default;
 Step ControlLoop::step(Millis now) {
   const int32_t running = backend_.reconcile();
   const auto lag = monitor_.read(now);
+  return decideAndActuate(now, lag, running, std::nullopt);
+}
+
+Step ControlLoop::step(Millis now, const lag::GroupLag& lag, std::optional<double> p99Seconds) {
+  return decideAndActuate(now, lag, backend_.reconcile(), p99Seconds);
+}
+
+Step ControlLoop::decideAndActuate(Millis now, const lag::GroupLag& lag, int32_t running,
+                                   std::optional<double> p99Seconds) {
   metrics::publish(registry_, lag);
   Step result{toObservation(lag, topic_, now, running), {}};
+  result.observation.p99Seconds = p99Seconds;
   result.decision = policy_.decide(result.observation);
   const int32_t desired = result.decision.replicas;
   (desired > running   ? metrics_->up

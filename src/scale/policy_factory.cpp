@@ -21,4 +21,16 @@ std::unique_ptr<Policy> makePolicy(std::string_view name,
                               "' (use keda, slo or static)");
 }
 
+std::map<std::string, std::string> parseSettings(const std::vector<std::string>& pairs) {
+  std::map<std::string, std::string> settings;
+  for (const auto& pair : pairs) {
+    const auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw std::invalid_argument("expected KEY=VALUE, got '" + pair + "'");
+    }
+    settings[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  return settings;
+}
+
 }  // namespace ebb::scale

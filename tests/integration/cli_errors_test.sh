@@ -71,6 +71,19 @@ expect "scale: unknown setting" "setting 'lagthreshold' is unknown" -- \
 expect "scale: bad value" "lagThreshold" -- \
   "$ebb" scale -b 127.0.0.1:1 -t t -g g --policy keda --set lagThreshold=-5
 expect "consume: bad --http" "HOST:PORT" -- "$ebb" consume -b 127.0.0.1:1 -t t -g g --http nowhere
+expect "demo: unknown policy" "--policy" -- "$ebb" demo --policy magic --out "$work/out"
+expect "demo: unknown policy in --compare" "--compare" -- "$ebb" demo --compare slo,magic --out "$work/out"
+expect "demo: bad --profile" "--profile 'wobble'" -- "$ebb" demo --profile wobble --out "$work/out"
+expect "demo: bad --slo" "--slo" -- "$ebb" demo --slo soon --out "$work/out"
+expect "demo: unknown setting" "setting 'lagthreshold' is unknown" -- \
+  "$ebb" demo --policy keda --set lagthreshold=5 --out "$work/out"
+expect "demo: --set for a policy not run" "which this demo does not run" -- \
+  "$ebb" demo --policy slo --set keda.lagThreshold=5 --out "$work/out"
+expect "demo: unreachable -b" "cannot reach the Kafka cluster at 127.0.0.1:1" -- \
+  "$ebb" demo -b 127.0.0.1:1 --out "$work/out"
+touch "$work/not-a-dir"
+expect "demo: unwritable --out" "cannot write the report to $work/not-a-dir" -- \
+  "$ebb" demo --out "$work/not-a-dir"
 
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]

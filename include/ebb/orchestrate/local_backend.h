@@ -23,6 +23,9 @@ struct LocalBackendOptions {
   std::chrono::milliseconds gracePeriod{15'000};
   // Each replica's stdout and stderr go to DIR/replica-N.log when set, else to ours.
   std::string logDir;
+  // Each replica in a process group of its own: a terminal's Ctrl-C then reaches only the
+  // parent, which stops the replicas itself (in its own order, e.g. after draining).
+  bool ownProcessGroup = false;
 };
 
 class LocalBackend final : public ReplicaBackend {

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 
 #include "ebb/lag/group_lag.h"
@@ -27,6 +29,23 @@ struct Step {
   Decision decision;
 };
 
+// {"observation": {"at_ms", "replicas", "partitions": [[partition, logStart, logEnd, committed],
+// ...]}, "replicas", "reason"}: one line of `ebb scale --decisions`, enough to replay the policy.
+nlohmann::json toJson(const Step& step);
+
+// What a run of the loop amounted to, added up step by step.
+struct StepTotals {
+  uint64_t decisions = 0;
+  uint64_t scaleEvents = 0;  // decisions that changed the replica count
+  int32_t maxReplicas = 0;
+  int32_t lastReplicas = 0;
+  double replicaSeconds = 0;  // replicas asked for, integrated over the time between decisions
+  Millis lastAt{-1};
+  std::string lastReason;
+
+  void add(const Step& step);
+};
+
 class ControlLoop {
  public:
   // Everything is borrowed and must outlive the loop. `onStep` (optional) sees every decision,
@@ -39,12 +58,17 @@ class ControlLoop {
   // One observe-decide-actuate round at monotonic time `now`; throws when the lag cannot be read
   // (the caller decides whether to retry).
   Step step(Millis now);
+  // The same round with a lag reading the caller made at `now` (so it can show the reading too),
+  // and the consumers' own p99 over the last interval when it knows it.
+  Step step(Millis now, const lag::GroupLag& lag, std::optional<double> p99Seconds = std::nullopt);
   // Rounds every policy interval until `stop` is set; failed readings are logged, counted and
   // retried next interval, with the replicas left as they are.
   void run(const std::atomic<bool>& stop);
 
  private:
   struct Metrics;
+  Step decideAndActuate(Millis now, const lag::GroupLag& lag, int32_t running,
+                        std::optional<double> p99Seconds);
   lag::GroupLagMonitor& monitor_;
   std::string topic_;
   Policy& policy_;
