@@ -22,3 +22,8 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 if(EBB_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
+
+# gRPC and protobuf for KEDA's external scaler API (`ebb scale --serve-keda`), from Debian.
+pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++ protobuf)
+find_program(EBB_PROTOC protoc REQUIRED)
+find_program(EBB_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)

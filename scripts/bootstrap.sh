@@ -18,6 +18,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libcpp-httplib-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev
   openjdk-17-jdk-headless maven npm
   clang-format clang-tidy

@@ -386,11 +386,7 @@ start_ebb() {
 # Lint findings of promtool check metrics that are known and tracked, with where the fix belongs. A
 # parse error, or any other finding, fails.
 known_metric_lint=(
-  # Latency quantiles from ebb's HDR histograms are published as gauges with a "quantile" label;
-  # promtool wants that label on summaries only. Fix in src/metrics/latency_gauges.cpp (a collector
-  # that exposes them as a summary family).
-  '^ebb_(consumer_end_to_end|producer_ack)_latency_seconds non-summary metrics should not have '\
-'"quantile" label$'
+  # (none at present)
 )
 
 promtool_metrics() {  # FILE
@@ -451,12 +447,17 @@ check_live_metrics() {
     --grace-period 5
   check "ebb lag --http starts" \
     start_ebb lag lag -b "$bootstrap" -g "$group" -t "$topic" --interval 0.5
+  # The chart's keda-ebb scaler: ebb's policy behind KEDA's external scaler API.
+  check "ebb scale --serve-keda --http starts" \
+    start_ebb scale scale -b "$bootstrap" -g "$group" -t "$topic" --serve-keda 127.0.0.1:0 \
+    --policy slo --set interval=1s
   local name pattern
-  for name in produce consume lag; do
+  for name in produce consume lag scale; do
     case "$name" in
       produce) pattern='^ebb_producer_messages_acknowledged_total\{.*\} [1-9]' ;;
       consume) pattern='^ebb_consumer_messages_consumed_total\{.*\} [1-9]' ;;
       lag) pattern='^ebb_group_partition_committed_offset\{.*\} [1-9]' ;;
+      scale) pattern='^ebb_scale_decisions_total\{.*\} [1-9]' ;;
     esac
     local port_var="port_$name"
     check "ebb $name: /metrics shows it working" \
@@ -471,7 +472,7 @@ check_live_metrics() {
     fetch "http://127.0.0.1:$port_consume/readyz" "$work/readyz"
   # PID 1 in the image gets SIGTERM from Kubernetes and Docker: the consumer drains and exits 0.
   local code
-  kill -TERM "$pid_consume" "$pid_produce" "$pid_lag"
+  kill -TERM "$pid_consume" "$pid_produce" "$pid_lag" "$pid_scale"
   wait "$pid_consume"
   code=$?
   check "ebb consume exits 0 after SIGTERM (drained, committed, left the group)" test "$code" -eq 0
@@ -481,6 +482,9 @@ check_live_metrics() {
   wait "$pid_lag"
   code=$?
   check "ebb lag exits 0 after SIGTERM" test "$code" -eq 0
+  wait "$pid_scale"
+  code=$?
+  check "ebb scale --serve-keda exits 0 after SIGTERM" test "$code" -eq 0
   children=()
   bash "$root/tools/kafka/kafka.sh" stop --dir "$work/kafka" >/dev/null 2>&1
 }

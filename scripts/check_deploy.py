@@ -584,7 +584,7 @@ def cmd_keda_triggers(scalers_path, *manifests):
 
 
 def cmd_ebb_flags(ebb, *manifests):
-    pending = {"--serve-keda": "KEDA external scaler of issue 6, not in this binary yet"}
+    pending = {}  # flag -> why the binary may not have it yet
     checked = 0
     for manifest in manifests:
         for doc in load_all(manifest):

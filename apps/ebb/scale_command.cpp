@@ -10,12 +10,15 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "client_options.h"
 #include "commands.h"
 #include "ebb/kafka/admin_client.h"
+#include "ebb/keda/external_scaler_server.h"
 #include "ebb/lag/group_lag.h"
+#include "ebb/orchestrate/external_backend.h"
 #include "ebb/orchestrate/local_backend.h"
 #include "ebb/orchestrate/process.h"
 #include "ebb/scale/control_loop.h"
@@ -37,8 +40,45 @@ struct ScaleFlags {
   std::string logDir;
   std::string decisionsPath;
   double durationSeconds = 0;
+  std::string serveKeda;
   std::vector<std::string> replicaArgs;
 };
+
+// With --serve-keda KEDA runs the replicas; a reading older than this is not served.
+std::chrono::milliseconds staleAfter(const scale::Policy& policy) {
+  return std::max<std::chrono::milliseconds>(3 * policy.interval(), std::chrono::seconds(10));
+}
+
+// The replicas: child processes of this one, or (--serve-keda) whatever KEDA runs.
+std::unique_ptr<orchestrate::ReplicaBackend> makeBackend(const ScaleFlags& flags) {
+  if (!flags.serveKeda.empty()) {
+    if (!flags.replicaArgs.empty()) {
+      throw CLI::ValidationError("--serve-keda",
+                                 "KEDA runs the replicas: drop the replica command after --");
+    }
+    return std::make_unique<orchestrate::ExternalBackend>();
+  }
+  std::vector<std::string> command{orchestrate::selfExecutable()};
+  if (flags.replicaArgs.empty()) {
+    command.insert(command.end(), {"consume", "-b", flags.service.client.bootstrapServers, "-t",
+                                   flags.topic, "-g", flags.group});
+  } else {
+    command.insert(command.end(), flags.replicaArgs.begin(), flags.replicaArgs.end());
+  }
+  if (!flags.logDir.empty()) std::filesystem::create_directories(flags.logDir);
+  return std::make_unique<orchestrate::LocalBackend>(orchestrate::LocalBackendOptions{
+      .command = command,
+      .gracePeriod = std::chrono::milliseconds(static_cast<int64_t>(flags.graceSeconds * 1000)),
+      .logDir = flags.logDir});
+}
+
+metrics::Endpoint parseKedaEndpoint(const std::string& text) {
+  try {
+    return metrics::parseEndpoint(text, "--serve-keda");
+  } catch (const std::invalid_argument& error) {
+    throw CLI::ValidationError("--serve-keda", error.what());
+  }
+}
 
 std::map<std::string, std::string> parseSettings(const std::vector<std::string>& pairs) {
   try {
@@ -61,6 +101,9 @@ void printText(const nlohmann::json& summary) {
 int runScale(const ScaleFlags& flags) {
   const auto policySettings = parseSettings(flags.settings);
   auto policy = scale::makePolicy(flags.policy, policySettings);
+  auto backend = makeBackend(flags);
+  std::optional<metrics::Endpoint> kedaEndpoint;
+  if (!flags.serveKeda.empty()) kedaEndpoint = parseKedaEndpoint(flags.serveKeda);
   const auto config = flags.service.client.toConfig("ebb-scale");
   auto registry = std::make_shared<prometheus::Registry>();
   kafka::AdminClient admin(config);
@@ -68,29 +111,29 @@ int runScale(const ScaleFlags& flags) {
   // Fail now, with the reason, on an unreachable cluster or an unknown topic.
   admin.metadata(flags.topic);
 
-  std::vector<std::string> command{orchestrate::selfExecutable()};
-  if (flags.replicaArgs.empty()) {
-    command.insert(command.end(), {"consume", "-b", flags.service.client.bootstrapServers, "-t",
-                                   flags.topic, "-g", flags.group});
-  } else {
-    command.insert(command.end(), flags.replicaArgs.begin(), flags.replicaArgs.end());
-  }
-  if (!flags.logDir.empty()) std::filesystem::create_directories(flags.logDir);
-  orchestrate::LocalBackend backend(
-      {.command = command,
-       .gracePeriod = std::chrono::milliseconds(static_cast<int64_t>(flags.graceSeconds * 1000)),
-       .logDir = flags.logDir});
   std::ofstream decisions;
   if (!flags.decisionsPath.empty()) {
     decisions.open(flags.decisionsPath, std::ios::app);
     if (!decisions) throw std::runtime_error("cannot write " + flags.decisionsPath);
   }
   scale::StepTotals totals;
+  keda::RecommendationBoard board;
   auto onStep = [&](const scale::Step& step) {
     totals.add(step);
+    board.publish({.replicas = step.decision.replicas,
+                   .reason = step.decision.reason,
+                   .at = keda::Clock::now()});
     if (decisions.is_open()) decisions << scale::toJson(step).dump() << std::endl;
   };
-  scale::ControlLoop loop(monitor, flags.topic, *policy, backend, *registry, onStep);
+  scale::ControlLoop loop(monitor, flags.topic, *policy, *backend, *registry, onStep);
+  std::unique_ptr<keda::ExternalScalerServer> kedaServer;
+  if (kedaEndpoint) {
+    kedaServer = std::make_unique<keda::ExternalScalerServer>(
+        *kedaEndpoint, keda::ScalerTarget{.topic = flags.topic, .group = flags.group}, board,
+        staleAfter(*policy), *registry);
+    spdlog::info("serving KEDA's external scaler API on port {} (metric {}, target {} per replica)",
+                 kedaServer->port(), keda::kMetricName, keda::kTargetPerReplica);
+  }
   auto http = flags.service.serveHttp(registry);
   if (http) http->setReady(true);
   const auto& stop = installStopSignals();
@@ -108,15 +151,18 @@ int runScale(const ScaleFlags& flags) {
   spdlog::info("scaling group {} on {} with policy {} every {} ms", flags.group, flags.topic,
                policy->name(), policy->interval().count());
   loop.run(done);
-  spdlog::info("stopping every replica (grace period {:.0f} s)", flags.graceSeconds);
-  backend.stopAll();
+  kedaServer.reset();
+  if (flags.serveKeda.empty()) {
+    spdlog::info("stopping every replica (grace period {:.0f} s)", flags.graceSeconds);
+  }
+  backend->stopAll();
   printSummary(flags.service.output,
                {{"policy", std::string(policy->name())},
                 {"decisions", totals.decisions},
                 {"scale_events", totals.scaleEvents},
                 {"max_replicas", totals.maxReplicas},
                 {"replica_seconds", totals.replicaSeconds},
-                {"restarts", backend.restarts()},
+                {"restarts", backend->restarts()},
                 {"last_reason", totals.lastReason}},
                printText);
   return 0;
@@ -138,8 +184,15 @@ void addScaleCommand(CLI::App& app, Runner& runner) {
       ->add_option("--set", flags->settings,
                    "Policy setting KEY=VALUE (repeatable; see docs/SCALING.md)")
       ->allow_extra_args(false);
-  command->add_option("--backend", flags->backend, "Where replicas run: local (child processes)")
-      ->check(CLI::IsMember({"local"}));
+  auto* backend =
+      command
+          ->add_option("--backend", flags->backend, "Where replicas run: local (child processes)")
+          ->check(CLI::IsMember({"local"}));
+  command
+      ->add_option("--serve-keda", flags->serveKeda,
+                   "Run no replicas; serve KEDA's external scaler gRPC API on HOST:PORT or :PORT "
+                   "so that a ScaledObject's external trigger scales by this policy")
+      ->excludes(backend);
   command
       ->add_option("--grace-period", flags->graceSeconds,
                    "Seconds a stopping replica may drain before it is killed")

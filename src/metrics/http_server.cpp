@@ -11,7 +11,7 @@
 
 namespace ebb::metrics {
 
-Endpoint parseEndpoint(std::string_view text) {
+Endpoint parseEndpoint(std::string_view text, std::string_view flag) {
   const auto colon = text.rfind(':');
   int port = -1;
   if (colon != std::string_view::npos) {
@@ -20,7 +20,7 @@ Endpoint parseEndpoint(std::string_view text) {
     if (ec != std::errc() || end != digits.data() + digits.size()) port = -1;
   }
   if (port < 0 || port > 65535) {
-    throw std::invalid_argument("expected HOST:PORT or :PORT for --http, got '" +
+    throw std::invalid_argument("expected HOST:PORT or :PORT for " + std::string(flag) + ", got '" +
                                 std::string(text) + "' (for example 127.0.0.1:9100)");
   }
   std::string host(text.substr(0, colon));

@@ -6,7 +6,9 @@
 namespace ebb::metrics {
 namespace {
 constexpr std::array<double, 3> kPercentiles{50, 99, 99.9};
-constexpr std::array<const char*, 3> kQuantileLabels{"0.5", "0.99", "0.999"};
+// A "percentile" label, not "quantile": Prometheus reserves that one for summaries, and these are
+// gauges read from ebb's HDR histogram (a summary would need a second estimator per message).
+constexpr std::array<const char*, 3> kPercentileLabels{"50", "99", "99.9"};
 }  // namespace
 
 LatencyGauges::LatencyGauges(prometheus::Registry& registry, const std::string& name,
@@ -14,9 +16,9 @@ LatencyGauges::LatencyGauges(prometheus::Registry& registry, const std::string& 
                              const std::map<std::string, std::string>& labels) {
   auto& family = prometheus::BuildGauge().Name(name).Help(help).Register(registry);
   for (size_t i = 0; i < quantiles_.size(); ++i) {
-    auto withQuantile = labels;
-    withQuantile["quantile"] = kQuantileLabels[i];
-    quantiles_[i] = &family.Add(withQuantile);
+    auto withPercentile = labels;
+    withPercentile["percentile"] = kPercentileLabels[i];
+    quantiles_[i] = &family.Add(withPercentile);
   }
 }
 

@@ -101,6 +101,9 @@ Step ControlLoop::step(Millis now, const lag::GroupLag& lag, std::optional<doubl
 
 Step ControlLoop::decideAndActuate(Millis now, const lag::GroupLag& lag, int32_t running,
                                    std::optional<double> p99Seconds) {
+  if (running == orchestrate::ReplicaBackend::kCountGroupMembers) {
+    running = static_cast<int32_t>(lag.members);
+  }
   metrics::publish(registry_, lag);
   Step result{toObservation(lag, topic_, now, running), {}};
   result.observation.p99Seconds = p99Seconds;
@@ -110,12 +113,12 @@ Step ControlLoop::decideAndActuate(Millis now, const lag::GroupLag& lag, int32_t
    : desired < running ? metrics_->down
                        : metrics_->hold)
       .Increment();
+  // Each new decision once at info; repeats (e.g. while KEDA catches up) at debug.
+  const auto level = desired != lastDesired_ ? spdlog::level::info : spdlog::level::debug;
   if (desired != running) {
-    spdlog::info("scale {} -> {}: {}", running, desired, result.decision.reason);
-  } else if (desired != lastDesired_) {
-    spdlog::info("hold at {}: {}", running, result.decision.reason);
+    spdlog::log(level, "scale {} -> {}: {}", running, desired, result.decision.reason);
   } else {
-    spdlog::debug("hold at {}: {}", running, result.decision.reason);
+    spdlog::log(level, "hold at {}: {}", running, result.decision.reason);
   }
   lastDesired_ = desired;
   backend_.scaleTo(desired);

@@ -60,7 +60,7 @@ struct Metrics {
                                 "Partitions currently assigned to this member",
                                 {{"group", group}})),
         endToEnd(registry, "ebb_consumer_end_to_end_latency_seconds",
-                 "Send-to-processing latency since start, by quantile", {{"group", group}}) {}
+                 "Send-to-processing latency since start, by percentile", {{"group", group}}) {}
   prometheus::Counter& consumed;
   prometheus::Counter& malformed;
   prometheus::Counter& rebalances;

@@ -109,8 +109,8 @@ struct Metrics {
         targetRate(metrics::gauge(registry, "ebb_producer_target_rate_messages_per_second",
                                   "The load profile's rate right now", {{"topic", topic}})),
         ackLatency(registry, "ebb_producer_ack_latency_seconds",
-                   "Send-to-acknowledgement latency since start, by quantile", {{"topic", topic}}) {
-  }
+                   "Send-to-acknowledgement latency since start, by percentile",
+                   {{"topic", topic}}) {}
   prometheus::Counter& sent;
   prometheus::Counter& acknowledged;
   prometheus::Counter& failed;

@@ -70,6 +70,12 @@ expect "scale: unknown setting" "setting 'lagthreshold' is unknown" -- \
   "$ebb" scale -b 127.0.0.1:1 -t t -g g --policy keda --set lagthreshold=5
 expect "scale: bad value" "lagThreshold" -- \
   "$ebb" scale -b 127.0.0.1:1 -t t -g g --policy keda --set lagThreshold=-5
+expect "scale: --serve-keda without a port" "expected HOST:PORT or :PORT for --serve-keda" -- \
+  "$ebb" scale -b 127.0.0.1:1 -t t -g g --serve-keda localhost
+expect "scale: --serve-keda with a replica command" "KEDA runs the replicas" -- \
+  "$ebb" scale -b 127.0.0.1:1 -t t -g g --serve-keda :0 -- consume -t t
+expect "scale: --serve-keda with --backend" "excludes" -- \
+  "$ebb" scale -b 127.0.0.1:1 -t t -g g --serve-keda :0 --backend local
 expect "consume: bad --http" "HOST:PORT" -- "$ebb" consume -b 127.0.0.1:1 -t t -g g --http nowhere
 expect "demo: unknown policy" "--policy" -- "$ebb" demo --policy magic --out "$work/out"
 expect "demo: unknown policy in --compare" "--compare" -- "$ebb" demo --compare slo,magic --out "$work/out"

@@ -19,8 +19,9 @@ struct Endpoint {
   int port = 0;  // 0: any free port
 };
 
-// Parses "HOST:PORT" or ":PORT" (all interfaces); throws std::invalid_argument when malformed.
-Endpoint parseEndpoint(std::string_view text);
+// Parses "HOST:PORT" or ":PORT" (all interfaces); throws std::invalid_argument naming `flag` when
+// malformed.
+Endpoint parseEndpoint(std::string_view text, std::string_view flag = "--http");
 
 class HttpServer {
  public:

@@ -1,6 +1,7 @@
-// Publishes a latency histogram's quantiles (0.5, 0.99, 0.999) as Prometheus gauges in seconds.
-// Histograms are recorded on the hot path without locks; these gauges are refreshed about once a
-// second, so Prometheus' own (mutex-guarded) histogram type never sits on the hot path.
+// Publishes a latency histogram's percentiles (50, 99, 99.9) as Prometheus gauges in seconds, with
+// a "percentile" label. Histograms are recorded on the hot path without locks; these gauges are
+// refreshed about once a second, so Prometheus' own (mutex-guarded) histogram type never sits on
+// the hot path.
 #pragma once
 
 #include <array>

@@ -40,8 +40,7 @@ class LocalBackend final : public ReplicaBackend {
   void scaleTo(int32_t replicas) override;
   void stopAll() override;
 
-  // Replicas that died on their own and were replaced, since the start.
-  uint64_t restarts() const { return restarts_; }
+  uint64_t restarts() const override { return restarts_; }
   // Process ids of the running replicas, oldest first.
   std::vector<pid_t> pids() const;
 

@@ -11,15 +11,21 @@ namespace ebb::orchestrate {
 
 class ReplicaBackend {
  public:
+  // What reconcile() returns when the backend cannot see its replicas: the control loop then
+  // counts the members of the consumer group.
+  static constexpr int32_t kCountGroupMembers = -1;
+
   virtual ~ReplicaBackend() = default;
   virtual std::string_view name() const = 0;
   // Notices replicas that ended on their own (and replaces those that crashed); returns how many
-  // replicas run now, not counting those asked to stop.
+  // replicas run now, not counting those asked to stop (or kCountGroupMembers).
   virtual int32_t reconcile() = 0;
   // Starts or stops replicas until `replicas` run.
   virtual void scaleTo(int32_t replicas) = 0;
   // Stops every replica, each within the grace period (then forcibly).
   virtual void stopAll() = 0;
+  // Replicas that died on their own and were replaced, since the start.
+  virtual uint64_t restarts() const { return 0; }
 };
 
 }  // namespace ebb::orchestrate

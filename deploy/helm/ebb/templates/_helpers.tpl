@@ -165,3 +165,29 @@ minReplicaCount: {{ $s.minReplicas | quote }}
 maxReplicaCount: {{ $s.maxReplicas | quote }}
 {{- end }}
 {{- end }}
+
+{{/*
+keda-ebb's HPA behavior unless scaling.keda.behavior is set: the HPA applies ebb's count as it is.
+ebb reports its desired replicas against a target of 1, so ceil(value / target) is that count; no
+stabilization, no tolerance (the controller's 10 % would swallow a one-replica step from 10 up;
+Kubernetes 1.33+ reads it) and no rate limit below maxReplicas, since ebb's policy already chose
+when and how far to move.
+*/}}
+{{- define "ebb.followBehavior" -}}
+scaleUp:
+  stabilizationWindowSeconds: 0
+  tolerance: "0"
+  selectPolicy: Max
+  policies:
+    - type: Pods
+      value: {{ .Values.scaling.maxReplicas }}
+      periodSeconds: 15
+scaleDown:
+  stabilizationWindowSeconds: 0
+  tolerance: "0"
+  selectPolicy: Max
+  policies:
+    - type: Percent
+      value: 100
+      periodSeconds: 15
+{{- end }}
