@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <string_view>
 #include <thread>
 
@@ -83,6 +84,22 @@ std::vector<TopicPartition> toTopicPartitions(const rd_kafka_topic_partition_lis
     result.push_back({list->elems[i].topic, list->elems[i].partition});
   }
   return result;
+}
+
+// A partition's leader is moving or not known yet (a topic just created, a broker restarting):
+// the client's next metadata refresh finds it, so asking again shortly is worth it.
+bool leadershipInFlux(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_REPLICA_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH:
+    case RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE:
+      return true;
+    default:
+      return false;
+  }
 }
 
 // Adds one partition's offset, failing on a partition-level error.
@@ -293,17 +310,29 @@ std::map<TopicPartition, int64_t> AdminClient::listOffsets(
     rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset =
         spec == OffsetSpec::kEarliest ? RD_KAFKA_OFFSET_SPEC_EARLIEST : RD_KAFKA_OFFSET_SPEC_LATEST;
   }
-  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_LISTOFFSETS, timeout_);
-  rd_kafka_ListOffsets(handle_.get(), list.get(), request.options(), request.queue());
-  auto event = request.await(what);
-  size_t count = 0;
-  const auto** infos =
-      rd_kafka_ListOffsets_result_infos(rd_kafka_event_ListOffsets_result(event.get()), &count);
-  std::map<TopicPartition, int64_t> offsets;
-  for (size_t i = 0; i < count; ++i) {
-    addOffset(offsets, *rd_kafka_ListOffsetsResultInfo_topic_partition(infos[i]), what);
+  // 100 + 200 + 400 + 800 ms: enough for a new topic's leaders or a moved leader to become known.
+  constexpr int kRetries = 4;
+  for (int attempt = 0;; ++attempt) {
+    Request request(handle_.get(), RD_KAFKA_ADMIN_OP_LISTOFFSETS, timeout_);
+    rd_kafka_ListOffsets(handle_.get(), list.get(), request.options(), request.queue());
+    auto event = request.await(what);
+    size_t count = 0;
+    const auto** infos =
+        rd_kafka_ListOffsets_result_infos(rd_kafka_event_ListOffsets_result(event.get()), &count);
+    bool inFlux = false;
+    for (size_t i = 0; i < count; ++i) {
+      inFlux |= leadershipInFlux(rd_kafka_ListOffsetsResultInfo_topic_partition(infos[i])->err);
+    }
+    if (inFlux && attempt < kRetries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+      continue;
+    }
+    std::map<TopicPartition, int64_t> offsets;
+    for (size_t i = 0; i < count; ++i) {
+      addOffset(offsets, *rd_kafka_ListOffsetsResultInfo_topic_partition(infos[i]), what);
+    }
+    return offsets;
   }
-  return offsets;
 }
 
 }  // namespace ebb::kafka
