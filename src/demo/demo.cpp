@@ -62,21 +62,13 @@ constexpr const char* kKeys = "uniform:1000";
 // Headroom the demo plans static replicas with, as slo's default does.
 constexpr double kHeadroom = 1.2;
 
-std::string localStamp() {
+// The local time now in strftime's `format`.
+std::string localTime(const char* format) {
   const std::time_t now = std::time(nullptr);
   std::tm local{};
   localtime_r(&now, &local);
   char text[32];
-  std::strftime(text, sizeof(text), "%Y%m%d-%H%M%S", &local);
-  return text;
-}
-
-std::string localTime() {
-  const std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M", &local);
+  std::strftime(text, sizeof(text), format, &local);
   return text;
 }
 
@@ -462,7 +454,7 @@ Demo::Demo(DemoOptions options) : impl_(std::make_unique<Impl>()) {
     }
   }
 
-  impl_->stamp = localStamp();
+  impl_->stamp = localTime("%Y%m%d-%H%M%S");
   impl_->runDir = o.outDir / ("demo-" + impl_->stamp);
   for (int n = 2; fs::exists(impl_->runDir); ++n) {
     impl_->runDir = o.outDir / fmt::format("demo-{}-{}", impl_->stamp, n);
@@ -823,7 +815,7 @@ DemoOutcome Demo::run(const std::atomic<bool>& stop) {
   if (reports.empty()) return outcome;
 
   report::ReportInput input{
-      .title = fmt::format("ebb demo, {}", localTime()),
+      .title = fmt::format("ebb demo, {}", localTime("%Y-%m-%d %H:%M")),
       .setup = {{"load",
                  fmt::format("--profile {} --rate {} ({}) for {} s", o.profile, number(o.rate),
                              impl_->profile->describe(), number(o.durationSeconds))},
