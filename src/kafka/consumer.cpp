@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <stdexcept>
 
 #include "handle.h"
@@ -65,6 +66,10 @@ std::string_view toString(GroupProtocol protocol) {
 bool isUnknownTopic(const Error& error) {
   return error.code() == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
          error.code() == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+}
+
+bool isInstanceIdInUse(const Error& error) {
+  return error.code() == RD_KAFKA_RESP_ERR_UNRELEASED_INSTANCE_ID;
 }
 
 GroupProtocol parseGroupProtocol(std::string_view name) {
@@ -140,7 +145,7 @@ std::vector<TopicPartition> Consumer::assignment() const {
 }
 
 Error Consumer::markProcessed(const Message& message) {
-  return detail::toError(rd_kafka_offset_store_message(message.raw()));
+  return detail::takeError(rd_kafka_offset_store_message(message.raw()));
 }
 
 Error Consumer::commitSync() {
@@ -148,6 +153,13 @@ Error Consumer::commitSync() {
   // Nothing processed since the last commit is not a failure.
   if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) return {};
   return detail::toError(err);
+}
+
+Error Consumer::fatalError() const {
+  std::array<char, 512> reason{};
+  const auto code = rd_kafka_fatal_error(handle_.get(), reason.data(), reason.size());
+  if (code == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  return Error(code, reason.data(), /*fatal=*/true);
 }
 
 Error Consumer::close() {

@@ -70,6 +70,11 @@ Error toError(const rd_kafka_error_t* error) {
                rd_kafka_error_is_fatal(error) != 0, rd_kafka_error_is_retriable(error) != 0);
 }
 
+Error takeError(rd_kafka_error_t* error) {
+  const ErrorPtr owned(error);
+  return toError(owned.get());
+}
+
 }  // namespace ebb::kafka::detail
 
 namespace ebb::kafka {

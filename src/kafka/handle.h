@@ -38,6 +38,9 @@ ConfPtr makeConf(const ClientConfig& config, const std::map<std::string, std::st
 rd_kafka_t* createHandle(rd_kafka_type_t type, ConfPtr conf);
 
 Error toError(rd_kafka_resp_err_t code);
+// An error object librdkafka keeps (part of a result): read, not freed.
 Error toError(const rd_kafka_error_t* error);
+// An error object librdkafka handed over to the caller: read and freed.
+Error takeError(rd_kafka_error_t* error);
 
 }  // namespace ebb::kafka::detail

@@ -15,7 +15,8 @@ Error Message::error() const {
   if (raw_->err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
   // The message's payload holds librdkafka's description of the error.
   const char* detail = rd_kafka_message_errstr(raw_.get());
-  return Error(raw_->err, detail != nullptr ? detail : rd_kafka_err2str(raw_->err));
+  return Error(raw_->err, detail != nullptr ? detail : rd_kafka_err2str(raw_->err),
+               raw_->err == RD_KAFKA_RESP_ERR__FATAL);
 }
 
 bool Message::isError() const {

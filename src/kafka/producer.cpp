@@ -69,8 +69,7 @@ Error Producer::send(const std::string& topic, int32_t partition,
     fields[count].u.header.val = header.value.data();
     fields[count++].u.header.size = static_cast<ssize_t>(header.value.size());
   }
-  detail::ErrorPtr error(rd_kafka_produceva(handle_.get(), fields.data(), count));
-  return detail::toError(error.get());
+  return detail::takeError(rd_kafka_produceva(handle_.get(), fields.data(), count));
 }
 
 int Producer::poll(std::chrono::milliseconds timeout) {

@@ -79,6 +79,16 @@ struct WorkerThread {
   std::jthread thread;
 };
 
+kafka::KafkaError fatalConsumerError(const kafka::Error& cause, const ConsumerOptions& options) {
+  std::string what = "the consumer cannot go on: " + cause.message();
+  if (kafka::isInstanceIdInUse(cause)) {
+    what += " (another member still holds --instance-id '" + options.instanceId +
+            "'; after a crash the group keeps it until the member's session times out: start "
+            "again after that, or use another id)";
+  }
+  return kafka::KafkaError(what, cause);
+}
+
 }  // namespace
 
 struct ConsumerService::Impl final : kafka::RebalanceListener {
@@ -433,6 +443,9 @@ ConsumerSummary ConsumerService::run(const std::atomic<bool>& stop) {
             "cannot consume: " + error.message() + " (create the topic first, or check the name)",
             error);
       }
+      // Fenced or refused by the group: this client can never fetch again. Exiting lets the
+      // orchestrator start a fresh member; what was processed but not committed is redelivered.
+      if (error.isFatal()) throw fatalConsumerError(impl.consumer->fatalError(), options);
       spdlog::warn("consumer: {}", error.message());
       message.reset();
     }

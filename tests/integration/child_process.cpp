@@ -52,7 +52,7 @@ ChildProcess::~ChildProcess() {
 }
 
 void ChildProcess::signal(int number) const {
-  if (pid_ > 0) ::kill(pid_, number);
+  if (pid_ > 0 && !status_) ::kill(pid_, number);  // a reaped pid may belong to another process
 }
 
 std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {

@@ -55,6 +55,9 @@ struct ConsumerOptions {
 std::string_view toString(GroupProtocol protocol);
 // The subscribed topic does not exist (a consumer error that retrying will not fix).
 bool isUnknownTopic(const Error& error);
+// Another member holds this static membership id. With the consumer protocol (KIP-848) a member
+// that stopped without leaving holds it until its session times out.
+bool isInstanceIdInUse(const Error& error);
 // Throws std::invalid_argument for anything but "consumer" or "classic".
 GroupProtocol parseGroupProtocol(std::string_view name);
 
@@ -76,6 +79,9 @@ class Consumer {
   Error markProcessed(const Message& message);
   // Commits what was marked processed and waits for the broker's answer.
   Error commitSync();
+  // What made the client unusable once poll() returned a fatal error (fenced, instance id in
+  // use), with librdkafka's original code; no error otherwise.
+  Error fatalError() const;
   // Commits, leaves the group and stops fetching. Idempotent.
   Error close();
 
