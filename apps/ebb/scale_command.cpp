@@ -120,10 +120,11 @@ int runScale(const ScaleFlags& flags) {
   keda::RecommendationBoard board;
   auto onStep = [&](const scale::Step& step) {
     totals.add(step);
+    // Recorded before KEDA can see it: whoever is told a count finds it in the file.
+    if (decisions.is_open()) decisions << scale::toJson(step).dump() << std::endl;
     board.publish({.replicas = step.decision.replicas,
                    .reason = step.decision.reason,
                    .at = keda::Clock::now()});
-    if (decisions.is_open()) decisions << scale::toJson(step).dump() << std::endl;
   };
   scale::ControlLoop loop(monitor, flags.topic, *policy, *backend, *registry, onStep);
   std::unique_ptr<keda::ExternalScalerServer> kedaServer;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -14,6 +15,7 @@
 
 #include "ebb/kafka/admin_client.h"
 #include "ebb/kafka/error.h"
+#include "ebb/lag/partition_lag.h"
 
 namespace ebb::test {
 namespace {
@@ -83,6 +85,17 @@ kafka::ClientConfig clientConfig(const std::string& clientId) {
   config.bootstrapServers = g_bootstrap;
   config.clientId = clientId;
   return config;
+}
+
+bool groupCaughtUp(const std::string& group, const std::string& topic, int32_t partitions) {
+  try {
+    kafka::AdminClient admin(clientConfig());
+    const auto offsets = lag::readPartitionOffsets(admin, group, topic, partitions);
+    return std::all_of(offsets.begin(), offsets.end(),
+                       [](const lag::PartitionOffsets& partition) { return partition.lag() == 0; });
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 std::string uniqueName(const std::string& prefix) {

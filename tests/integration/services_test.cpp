@@ -19,7 +19,6 @@
 #include "ebb/kafka/admin_client.h"
 #include "ebb/kafka/consumer.h"
 #include "ebb/kafka/producer.h"
-#include "ebb/lag/partition_lag.h"
 #include "kafka_environment.h"
 #include "test_producer.h"
 
@@ -100,20 +99,9 @@ class ServicesTest : public ::testing::Test {
     return total;
   }
 
-  // The group has committed every partition's end: all that was produced is processed and audited
-  // (the audit is flushed before offsets are stored). Counting audit lines instead would let
-  // redelivered duplicates stand in for messages still waiting on a partition.
-  bool groupCaughtUp() {
-    try {
-      kafka::AdminClient admin(clientConfig());
-      const auto offsets = lag::readPartitionOffsets(admin, group_, topic_, kPartitions);
-      return std::all_of(
-          offsets.begin(), offsets.end(),
-          [](const lag::PartitionOffsets& partition) { return partition.lag() == 0; });
-    } catch (const std::exception&) {
-      return false;
-    }
-  }
+  // Counting audit lines instead would let redelivered duplicates stand in for messages still
+  // waiting on a partition (the audit is flushed before offsets are stored).
+  bool groupCaughtUp() { return test::groupCaughtUp(group_, topic_, kPartitions); }
 
   // SIGTERM every consumer that still runs; each must drain and exit 0.
   void stopConsumers() {
