@@ -32,7 +32,8 @@ std::string substitute(std::string text, const std::string& number) {
 
 }  // namespace
 
-LocalBackend::LocalBackend(LocalBackendOptions options) : options_(std::move(options)) {
+LocalBackend::LocalBackend(LocalBackendOptions options)
+    : options_(std::move(options)), crashBackoff_(options_.crashBackoff) {
   if (options_.command.empty()) throw std::invalid_argument("the replica command is empty");
   if (access(options_.command.front().c_str(), X_OK) != 0) {
     throw std::invalid_argument("cannot run the replica command " + options_.command.front() +
@@ -55,13 +56,12 @@ void LocalBackend::start() {
   // The kernel sends SIGTERM when we die (dieWithParent), so no replica outlives ebb scale,
   // however it ends.
   const pid_t pid = spawn(args, spawnOptions);
-  replicas_.push_back({.number = number, .pid = pid});
+  replicas_.push_back({.number = number, .pid = pid, .startedAt = Clock::now()});
   spdlog::info("replica {} started (pid {})", number, pid);
 }
 
 void LocalBackend::reap() {
   const auto now = Clock::now();
-  size_t crashed = 0;
   for (auto it = replicas_.begin(); it != replicas_.end();) {
     int status = 0;
     if (::waitpid(it->pid, &status, WNOHANG) != it->pid) {
@@ -77,15 +77,25 @@ void LocalBackend::reap() {
       spdlog::log(clean ? spdlog::level::info : spdlog::level::warn, "replica {} stopped: {}",
                   it->number, describeWaitStatus(status));
     } else {
-      spdlog::warn("replica {} {}: replacing it", it->number, describeWaitStatus(status));
-      ++crashed;
+      const auto ran = std::chrono::duration_cast<std::chrono::milliseconds>(now - it->startedAt);
+      const auto wait = crashBackoff_.crashed(ran, now);
+      ++restarts_;
+      if (wait.count() == 0) {
+        spdlog::warn("replica {} {} after {:.1f} s: replacing it", it->number,
+                     describeWaitStatus(status), static_cast<double>(ran.count()) / 1000);
+      } else {
+        spdlog::warn("replica {} {} after {:.1f} s: replacing it in {:.1f} s ({} crashes in a row)",
+                     it->number, describeWaitStatus(status),
+                     static_cast<double>(ran.count()) / 1000,
+                     static_cast<double>(wait.count()) / 1000, crashBackoff_.streak());
+      }
     }
     it = replicas_.erase(it);
   }
-  for (size_t i = 0; i < crashed; ++i) {
-    ++restarts_;
-    start();
-  }
+}
+
+void LocalBackend::fillUp() {
+  while (runningCount() < target_ && crashBackoff_.mayStart(Clock::now())) start();
 }
 
 int32_t LocalBackend::runningCount() const {
@@ -95,12 +105,14 @@ int32_t LocalBackend::runningCount() const {
 
 int32_t LocalBackend::reconcile() {
   reap();
+  fillUp();
   return runningCount();
 }
 
 void LocalBackend::scaleTo(int32_t replicas) {
   reap();
-  while (runningCount() < replicas) start();
+  target_ = replicas;
+  fillUp();
   // Newest first: the longest-lived replicas keep their partitions and warm caches.
   for (auto it = replicas_.rbegin(); it != replicas_.rend() && runningCount() > replicas; ++it) {
     if (it->stopping) continue;

@@ -1,7 +1,8 @@
 // Consumer replicas as child processes of this one (`ebb consume ...`). Scale-in sends SIGTERM to
 // the newest replica, which drains, commits and leaves its group within its grace period; a
-// replica that dies on its own is replaced; and replicas never outlive this process, even when it
-// is SIGKILLed (the kernel sends them SIGTERM when their parent dies).
+// replica that dies on its own is replaced, with a growing delay while replicas keep dying
+// (CrashBackoff); and replicas never outlive this process, even when it is SIGKILLed (the kernel
+// sends them SIGTERM when their parent dies).
 #pragma once
 
 #include <sys/types.h>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ebb/orchestrate/crash_backoff.h"
 #include "ebb/orchestrate/replica_backend.h"
 
 namespace ebb::orchestrate {
@@ -26,6 +28,7 @@ struct LocalBackendOptions {
   // Each replica in a process group of its own: a terminal's Ctrl-C then reaches only the
   // parent, which stops the replicas itself (in its own order, e.g. after draining).
   bool ownProcessGroup = false;
+  CrashBackoffOptions crashBackoff;
 };
 
 class LocalBackend final : public ReplicaBackend {
@@ -49,13 +52,18 @@ class LocalBackend final : public ReplicaBackend {
     uint64_t number = 0;
     pid_t pid = -1;
     bool stopping = false;
+    std::chrono::steady_clock::time_point startedAt;
     std::chrono::steady_clock::time_point stopRequestedAt;
   };
   void start();
   void reap();
+  // Starts replicas up to the target, as far as the crash backoff allows now.
+  void fillUp();
   int32_t runningCount() const;
 
   LocalBackendOptions options_;
+  CrashBackoff crashBackoff_;
+  int32_t target_ = 0;
   std::vector<Replica> replicas_;
   uint64_t nextNumber_ = 0;
   uint64_t restarts_ = 0;

@@ -20,11 +20,12 @@ class ReplicaBackend {
   // Notices replicas that ended on their own (and replaces those that crashed); returns how many
   // replicas run now, not counting those asked to stop (or kCountGroupMembers).
   virtual int32_t reconcile() = 0;
-  // Starts or stops replicas until `replicas` run.
+  // Starts or stops replicas until `replicas` run; starts may wait out a crash backoff, which
+  // reconcile() then catches up on.
   virtual void scaleTo(int32_t replicas) = 0;
   // Stops every replica, each within the grace period (then forcibly).
   virtual void stopAll() = 0;
-  // Replicas that died on their own and were replaced, since the start.
+  // Replicas that died on their own (the backend replaces them), since the start.
   virtual uint64_t restarts() const { return 0; }
 };
 

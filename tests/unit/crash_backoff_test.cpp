@@ -1,0 +1,81 @@
+#include "ebb/orchestrate/crash_backoff.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "ebb/orchestrate/local_backend.h"
+
+namespace ebb::orchestrate {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = CrashBackoff::Clock;
+
+TEST(CrashBackoffTest, FirstCrashIsReplacedAtOnceThenTheWaitDoublesUpToTheMax) {
+  CrashBackoff backoff({.initial = 1s, .max = 8s, .healthyAfter = 60s});
+  auto now = Clock::time_point{} + 1h;
+  std::vector<std::chrono::milliseconds> waits;
+  for (int i = 0; i < 6; ++i) {
+    const auto wait = backoff.crashed(200ms, now);
+    waits.push_back(wait);
+    EXPECT_FALSE(wait.count() > 0 && backoff.mayStart(now));
+    now += wait;  // the replacement starts when allowed and dies again at once
+    EXPECT_TRUE(backoff.mayStart(now));
+  }
+  const std::vector<std::chrono::milliseconds> expected{0s, 1s, 2s, 4s, 8s, 8s};
+  EXPECT_EQ(waits, expected);
+  EXPECT_EQ(backoff.streak(), 6u);
+}
+
+TEST(CrashBackoffTest, AReplicaThatRanHealthyStartsANewStreak) {
+  CrashBackoff backoff({.initial = 1s, .max = 30s, .healthyAfter = 60s});
+  auto now = Clock::time_point{} + 1h;
+  backoff.crashed(1s, now);
+  EXPECT_EQ(backoff.crashed(1s, now), 1s);
+  now += 1s;
+  EXPECT_EQ(backoff.crashed(2min, now + 2min), 0s);
+  EXPECT_EQ(backoff.streak(), 1u);
+  EXPECT_EQ(backoff.crashed(1s, now + 2min), 1s);
+}
+
+TEST(CrashBackoffTest, CrashesWhileWaitingDoNotShortenTheWait) {
+  CrashBackoff backoff({.initial = 4s, .max = 30s, .healthyAfter = 10s});
+  const auto now = Clock::time_point{} + 1h;
+  backoff.crashed(1s, now);
+  EXPECT_EQ(backoff.crashed(1s, now), 4s);
+  // Another replica, healthy for a long time, dies within those 4 s: still 4 s to wait.
+  EXPECT_EQ(backoff.crashed(1h, now + 1s), 3s);
+  EXPECT_FALSE(backoff.mayStart(now + 3s));
+  EXPECT_TRUE(backoff.mayStart(now + 4s));
+}
+
+TEST(CrashBackoffTest, RejectsAnEmptyOrInvertedRange) {
+  EXPECT_THROW(CrashBackoff({.initial = 0s, .max = 1s}), std::invalid_argument);
+  EXPECT_THROW(CrashBackoff({.initial = 2s, .max = 1s}), std::invalid_argument);
+}
+
+// A replica command that exits at once (a wrong flag, say): the backend keeps replacing it, but
+// spaced out by the backoff rather than on every reconcile.
+TEST(LocalBackendTest, ACrashLoopingReplicaIsRestartedWithBackoff) {
+  LocalBackend backend({.command = {"/bin/false"},
+                        .gracePeriod = 1s,
+                        .crashBackoff = {.initial = 200ms, .max = 800ms, .healthyAfter = 60s}});
+  backend.scaleTo(1);
+  const auto deadline = Clock::now() + 2s;
+  while (Clock::now() < deadline) {
+    backend.reconcile();
+    std::this_thread::sleep_for(10ms);
+  }
+  // Starts at about 0, 0, 0.2, 0.6, 1.4 s; reconciling every 10 ms without a backoff restarts it
+  // well over a hundred times.
+  EXPECT_GE(backend.restarts(), 3u);
+  EXPECT_LE(backend.restarts(), 7u);
+  backend.stopAll();
+}
+
+}  // namespace
+}  // namespace ebb::orchestrate
