@@ -22,9 +22,9 @@ std::vector<TopicPartition> toVector(const rd_kafka_topic_partition_list_t* list
 
 // The group will retry or fence this member: log and go on (no exception across a callback).
 void logIfFailed(const char* what, rd_kafka_error_t* error) {
-  if (error == nullptr) return;
-  spdlog::error("rebalance: {} failed: {}", what, rd_kafka_error_string(error));
-  rd_kafka_error_destroy(error);
+  if (const auto failed = detail::takeError(error)) {
+    spdlog::error("rebalance: {} failed: {}", what, failed.message());
+  }
 }
 
 // Hands assignment changes to the listener, then applies them: incrementally for the cooperative

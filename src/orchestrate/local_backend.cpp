@@ -1,5 +1,6 @@
 #include "ebb/orchestrate/local_backend.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
@@ -80,15 +81,13 @@ void LocalBackend::reap() {
       const auto ran = std::chrono::duration_cast<std::chrono::milliseconds>(now - it->startedAt);
       const auto wait = crashBackoff_.crashed(ran, now);
       ++restarts_;
-      if (wait.count() == 0) {
-        spdlog::warn("replica {} {} after {:.1f} s: replacing it", it->number,
-                     describeWaitStatus(status), static_cast<double>(ran.count()) / 1000);
-      } else {
-        spdlog::warn("replica {} {} after {:.1f} s: replacing it in {:.1f} s ({} crashes in a row)",
-                     it->number, describeWaitStatus(status),
-                     static_cast<double>(ran.count()) / 1000,
-                     static_cast<double>(wait.count()) / 1000, crashBackoff_.streak());
-      }
+      const std::string when =
+          wait.count() == 0
+              ? std::string()
+              : fmt::format(" in {:.1f} s ({} crashes in a row)",
+                            static_cast<double>(wait.count()) / 1000, crashBackoff_.streak());
+      spdlog::warn("replica {} {} after {:.1f} s: replacing it{}", it->number,
+                   describeWaitStatus(status), static_cast<double>(ran.count()) / 1000, when);
     }
     it = replicas_.erase(it);
   }
