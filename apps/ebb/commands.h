@@ -17,6 +17,7 @@ void addVerifyCommand(CLI::App& app, Runner& runner);
 void addMetaCommand(CLI::App& app, Runner& runner);
 void addLagCommand(CLI::App& app, Runner& runner);
 void addScaleCommand(CLI::App& app, Runner& runner);
+void addScaleCostCommand(CLI::App& app, Runner& runner);
 void addDemoCommand(CLI::App& app, Runner& runner);
 
 }  // namespace ebb::app

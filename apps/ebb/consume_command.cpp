@@ -117,6 +117,9 @@ void addConsumeCommand(CLI::App& app, Runner& runner) {
       ->add_option("--startup-timeout", flags->startupSeconds,
                    "Seconds to reach the cluster and find the topics at start")
       ->check(CLI::Range(0.1, 3600.0));
+  command->add_flag("--standby", options.standby,
+                    "Warm standby: connect and fetch metadata now, join the group on SIGUSR1 "
+                    "(ebb scale --warm keeps such replicas ready)");
   addEnvironmentNames(*command);
 
   command->callback([flags, &runner] {
@@ -133,6 +136,7 @@ void addConsumeCommand(CLI::App& app, Runner& runner) {
       auto registry = std::make_shared<prometheus::Registry>();
       const auto http = flags->service.serveHttp(registry);
       const auto& stop = installStopSignals();
+      const std::atomic<bool>* activate = settings.standby ? &installActivateSignal() : nullptr;
       service::ConsumerService consumer(config, settings, registry);
       std::jthread readiness([&](const std::stop_token& token) {
         while (http && !token.stop_requested()) {
@@ -140,7 +144,7 @@ void addConsumeCommand(CLI::App& app, Runner& runner) {
           std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
       });
-      const auto summary = consumer.run(stop);
+      const auto summary = consumer.run(stop, activate);
       readiness.request_stop();
       const auto json = toJson(settings, summary);
       printSummary(flags->service.output, json, printText);

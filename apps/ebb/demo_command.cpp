@@ -15,6 +15,7 @@
 #include "ebb/scale/policy_factory.h"
 #include "ebb/scale/policy_text.h"
 #include "signals.h"
+#include "terminal_view.h"
 
 namespace ebb::app {
 namespace {
@@ -34,6 +35,7 @@ struct DemoFlags {
   int32_t partitions = 12;
   std::string slo = "500ms";
   std::string work = "sleep:1ms";
+  int32_t warm = 2;
   std::string out = "out";
   std::string kafkaScript = std::string(EBB_SOURCE_DIR) + "/tools/kafka/kafka.sh";
   bool plain = false;
@@ -55,9 +57,9 @@ int runDemo(const DemoFlags& flags) {
   }
   options.objectiveMs = static_cast<double>(objective->count());
   options.work = flags.work;
+  options.warm = flags.warm;
   options.outDir = flags.out;
   options.kafkaScript = flags.kafkaScript;
-  options.live = !flags.plain && ::isatty(STDOUT_FILENO) == 1;
 
   std::unique_ptr<demo::Demo> demo;
   try {
@@ -67,7 +69,19 @@ int runDemo(const DemoFlags& flags) {
   }
   // Ctrl-C winds the run down and still writes the report; a second one exits at once.
   const auto& stop = installStopSignals(/*exitOnSecondSignal=*/true);
-  const auto outcome = demo->run(stop);
+  // The screen when stdout is a terminal, else plain lines; meanwhile spdlog goes to demo.log.
+  const bool live = !flags.plain && ::isatty(STDOUT_FILENO) == 1;
+  TerminalView view(live);
+  demo::DemoOutcome outcome;
+  {
+    DemoLog log(demo->reportDir() / "demo.log", live);
+    outcome = demo->run(stop, view);
+  }
+  if (!outcome.reportFile.empty()) {
+    std::cout << summaryText(outcome.runs)
+              << fmt::format("\n[ebb demo] report: {}\n", outcome.reportFile.string())
+              << std::flush;
+  }
   if (outcome.interrupted) {
     std::cerr << "[ebb demo] interrupted: the report covers what ran\n";
     return kInterrupted;
@@ -128,6 +142,11 @@ void addDemoCommand(CLI::App& app, Runner& runner) {
   command->add_option("--work", flags->work,
                       "Each replica's simulated work per message: sleep:1ms (I/O-bound), "
                       "cpu:200us, none");
+  command
+      ->add_option("--warm", flags->warm,
+                   "Standby replicas kept ready (connected, not yet in the group): scale-out "
+                   "activates them at once (0: every new replica starts cold)")
+      ->check(CLI::Range(0, 100));
   command->add_option("--out", flags->out, "Reports go to OUT/demo-TIMESTAMP/");
   command->add_option("--kafka-script", flags->kafkaScript,
                       "tools/kafka/kafka.sh that starts the local broker");

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   ebb::app::addMetaCommand(app, runner);
   ebb::app::addLagCommand(app, runner);
   ebb::app::addScaleCommand(app, runner);
+  ebb::app::addScaleCostCommand(app, runner);
   ebb::app::addDemoCommand(app, runner);
 
   try {

@@ -1,5 +1,5 @@
 // `ebb scale`: the elastic loop. Watches a group's lag on one topic, asks a policy (keda, slo,
-// static) for a replica count every interval and runs that many `ebb consume` replicas.
+// static, cycle) for a replica count every interval and runs that many `ebb consume` replicas.
 #include <fmt/format.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
@@ -37,6 +37,7 @@ struct ScaleFlags {
   std::vector<std::string> settings;
   std::string backend = "local";
   double graceSeconds = 15;
+  int32_t warm = 0;
   std::string logDir;
   std::string decisionsPath;
   double durationSeconds = 0;
@@ -56,6 +57,10 @@ std::unique_ptr<orchestrate::ReplicaBackend> makeBackend(const ScaleFlags& flags
       throw CLI::ValidationError("--serve-keda",
                                  "KEDA runs the replicas: drop the replica command after --");
     }
+    if (flags.warm > 0) {
+      throw CLI::ValidationError("--warm",
+                                 "KEDA runs the replicas: --warm is for the local backend");
+    }
     return std::make_unique<orchestrate::ExternalBackend>();
   }
   std::vector<std::string> command{orchestrate::selfExecutable()};
@@ -69,7 +74,8 @@ std::unique_ptr<orchestrate::ReplicaBackend> makeBackend(const ScaleFlags& flags
   return std::make_unique<orchestrate::LocalBackend>(orchestrate::LocalBackendOptions{
       .command = command,
       .gracePeriod = std::chrono::milliseconds(static_cast<int64_t>(flags.graceSeconds * 1000)),
-      .logDir = flags.logDir});
+      .logDir = flags.logDir,
+      .warm = flags.warm});
 }
 
 metrics::Endpoint parseKedaEndpoint(const std::string& text) {
@@ -174,11 +180,13 @@ int runScale(const ScaleFlags& flags) {
 void addScaleCommand(CLI::App& app, Runner& runner) {
   auto flags = std::make_shared<ScaleFlags>();
   auto* command = app.add_subcommand(
-      "scale", "Scale consumer replicas from the group's lag: policies keda, slo or static");
+      "scale", "Scale consumer replicas from the group's lag: policies keda, slo, static or cycle");
   flags->service.addTo(*command);
   command->add_option("-g,--group", flags->group, "Consumer group the replicas join")->required();
   command->add_option("-t,--topic", flags->topic, "Topic whose lag drives the policy")->required();
-  command->add_option("--policy", flags->policy, "keda, slo or static")
+  command
+      ->add_option("--policy", flags->policy,
+                   "keda, slo, static or cycle (scale events on a schedule)")
       ->check(CLI::IsMember(scale::policyNames()));
   // One value per --set, so "--set k=v -- consume ..." leaves the replica's arguments alone.
   command
@@ -198,6 +206,11 @@ void addScaleCommand(CLI::App& app, Runner& runner) {
       ->add_option("--grace-period", flags->graceSeconds,
                    "Seconds a stopping replica may drain before it is killed")
       ->check(CLI::Range(0.0, 3600.0));
+  command
+      ->add_option("--warm", flags->warm,
+                   "Standby replicas kept ready (connected, not in the group; the replica "
+                   "command gets --standby): scale-out activates them at once")
+      ->check(CLI::Range(0, 1000));
   command->add_option("--log-dir", flags->logDir, "Each replica's output to DIR/replica-N.log");
   command->add_option("--decisions", flags->decisionsPath,
                       "Append every observation and decision to FILE as JSON lines");

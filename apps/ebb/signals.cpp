@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <csignal>
 
 namespace ebb::app {
@@ -9,6 +11,7 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_exitOnSecond{false};
+std::atomic<bool> g_activate{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
 
 void requestStop(int /*signal*/) {
@@ -20,7 +23,21 @@ void requestStop(int /*signal*/) {
   g_stop.store(true);
 }
 
+void requestActivation(int /*signal*/) { g_activate.store(true); }
+
 }  // namespace
+
+const std::atomic<bool>& installActivateSignal() {
+  struct sigaction action {};
+  action.sa_handler = requestActivation;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGUSR1, &action, nullptr);
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_UNBLOCK, &usr1, nullptr);  // a pending cue is delivered now
+  return g_activate;
+}
 
 const std::atomic<bool>& installStopSignals(bool exitOnSecondSignal) {
   if (exitOnSecondSignal) g_exitOnSecond.store(true);

@@ -10,4 +10,9 @@ namespace ebb::app {
 // with us: they get SIGTERM from the kernel when their parent dies).
 const std::atomic<bool>& installStopSignals(bool exitOnSecondSignal = false);
 
+// SIGUSR1 sets the returned flag (a standby replica's cue to join its group), also when it arrived
+// before this call while blocked: the local backend starts standbys with SIGUSR1 blocked, so a
+// cue sent early waits instead of killing the process.
+const std::atomic<bool>& installActivateSignal();
+
 }  // namespace ebb::app

@@ -3,10 +3,7 @@
 #include <fmt/format.h>
 #include <prometheus/registry.h>
 #include <signal.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,7 +20,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "ebb/demo/live_view.h"
+#include "ebb/demo/demo_view.h"
 #include "ebb/kafka/admin_client.h"
 #include "ebb/kafka/error.h"
 #include "ebb/lag/group_lag.h"
@@ -31,6 +28,7 @@
 #include "ebb/orchestrate/local_backend.h"
 #include "ebb/orchestrate/process.h"
 #include "ebb/report/html_report.h"
+#include "ebb/report/scale_cost.h"
 #include "ebb/scale/control_loop.h"
 #include "ebb/scale/policy_factory.h"
 #include "ebb/service/work.h"
@@ -55,8 +53,6 @@ constexpr auto kDrainLimit = 60s;
 constexpr auto kInterruptedDrainLimit = 10s;
 constexpr int kReplicaGraceSeconds = 15;
 constexpr auto kBackendGrace = 20s;
-// Plain output: a line this often, and on every scale event.
-constexpr auto kPlainEvery = 5s;
 // Per-key order is checked by the audit, so the producer sends keyed messages.
 constexpr const char* kKeys = "uniform:1000";
 // Headroom the demo plans static replicas with, as slo's default does.
@@ -152,96 +148,6 @@ report::LatencyPart combineLines(const std::vector<report::ReplicaSecond>& lines
   return report::combine(parts);
 }
 
-// The screen or the log lines, whichever stdout is.
-class Output {
- public:
-  explicit Output(bool live) : live_(live) {
-    if (live_) std::cout << "\x1b[?25l" << std::flush;  // no cursor blinking through the view
-  }
-  ~Output() { finish(); }
-  Output(const Output&) = delete;
-  Output& operator=(const Output&) = delete;
-
-  void show(const ViewState& state) {
-    if (live_) {
-      winsize size{};
-      const int width = ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0
-                            ? static_cast<int>(size.ws_col)
-                            : 100;
-      const std::string screen = renderView(state, std::min(width, 140), true);
-      std::string frame;
-      if (drawn_ > 0) frame += fmt::format("\x1b[{}A\r", drawn_);
-      size_t lines = 0;
-      for (size_t start = 0; start < screen.size();) {
-        const size_t end = screen.find('\n', start);
-        frame += screen.substr(start, end - start) + "\x1b[K\n";
-        ++lines;
-        start = end + 1;
-      }
-      frame += "\x1b[J";
-      drawn_ = lines;
-      std::cout << frame << std::flush;
-      return;
-    }
-    const auto now = Clock::now();
-    if (now - lastLine_ >= kPlainEvery || state.phase != lastPhase_) {
-      std::cout << "[ebb demo] " << renderLine(state) << std::endl;
-      lastLine_ = now;
-      lastPhase_ = state.phase;
-    }
-  }
-
-  // A scale event or a phase change: a line of its own in plain mode (the screen shows it).
-  void note(const std::string& text) {
-    if (!live_) std::cout << "[ebb demo] " << text << std::endl;
-  }
-
-  // Text below the view, which stays on screen as it was last drawn.
-  void print(const std::string& text) {
-    drawn_ = 0;
-    std::cout << text << std::flush;
-  }
-
-  void finish() {
-    if (live_ && !finished_) std::cout << "\x1b[?25h" << std::flush;
-    finished_ = true;
-  }
-
- private:
-  bool live_;
-  bool finished_ = false;
-  size_t drawn_ = 0;
-  Clock::time_point lastLine_{};
-  std::string lastPhase_;
-};
-
-// spdlog to DIR/demo.log while the demo runs (the screen is ours), and warnings also to stderr
-// when there is no screen to spoil; the previous logger comes back at the end.
-class DemoLog {
- public:
-  DemoLog(const fs::path& file, bool live) : previous_(spdlog::default_logger()) {
-    std::vector<spdlog::sink_ptr> sinks{
-        std::make_shared<spdlog::sinks::basic_file_sink_mt>(file.string())};
-    sinks.front()->set_pattern("%Y-%m-%d %H:%M:%S.%e %-5l %v");
-    if (!live) {
-      auto err = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-      err->set_level(spdlog::level::warn);
-      err->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
-      sinks.push_back(err);
-    }
-    auto logger = std::make_shared<spdlog::logger>("ebb-demo", sinks.begin(), sinks.end());
-    logger->set_level(std::min(previous_->level(), spdlog::level::info));
-    logger->flush_on(spdlog::level::info);
-    spdlog::set_default_logger(logger);
-  }
-  ~DemoLog() { spdlog::set_default_logger(previous_); }
-  DemoLog(const DemoLog&) = delete;
-  DemoLog& operator=(const DemoLog&) = delete;
-
- private:
-  std::shared_ptr<spdlog::logger> previous_;
-};
-
 // A local broker run by tools/kafka/kafka.sh in DIR; stopped (data deleted) when dropped.
 class LocalBroker {
  public:
@@ -295,6 +201,11 @@ std::string describeProfile(const DemoOptions& options, const load::Profile& pro
 }
 
 }  // namespace
+
+std::string clock(double seconds) {
+  const auto whole = static_cast<int64_t>(std::max(0.0, std::floor(seconds)));
+  return fmt::format("{}:{:02}", whole / 60, whole % 60);
+}
 
 double replicaRate(const std::string& work) {
   const auto spec = service::WorkSpec::parse(work);
@@ -387,9 +298,12 @@ struct Demo::Impl {
     report::RunReport report;
     bool interrupted = false;
   };
+  class Run;
 
   RunResult runOne(size_t index, const kafka::ClientConfig& config, const std::atomic<bool>& stop,
-                   Output& output);
+                   DemoView& view) const;
+  // What the report says about the whole demo, around the runs' own figures.
+  report::ReportInput reportInput(std::vector<report::RunReport> runs, bool interrupted) const;
 };
 
 Demo::Demo(DemoOptions options) : impl_(std::make_unique<Impl>()) {
@@ -473,302 +387,510 @@ Demo::~Demo() = default;
 
 const fs::path& Demo::reportDir() const { return impl_->runDir; }
 
-Demo::Impl::RunResult Demo::Impl::runOne(size_t index, const kafka::ClientConfig& config,
-                                         const std::atomic<bool>& stop, Output& output) {
-  const auto& policyName = options.policies[index];
-  const auto& setup = settings[index];
-  const fs::path dir = runDir / policyName;
-  fs::create_directories(dir);
+// One policy's run, phase by phase: set up (topic, replicas, policy, monitor, control loop), warm
+// up (the first replica joins), the load, wind down (producer, drain, replicas), verify the
+// audit, build the run's report. Every phase ticks once a second.
+class Demo::Impl::Run {
+ public:
+  Run(const Impl& demo, size_t index, const kafka::ClientConfig& config,
+      const std::atomic<bool>& stop, DemoView& view);
+
+  RunResult execute();
+
+ private:
+  std::vector<std::string> clientArgs() const;
+  std::vector<std::string> replicaCommand() const;
+  std::vector<std::string> producerCommand() const;
+  orchestrate::LocalBackendOptions backendOptions() const;
+  void setUp();
+  void onStep(const scale::Step& step);
+
+  std::optional<lag::GroupLag> tick(const std::string& phase);
+  report::LatencyPart recentLatency() const;
+  void sleepUntil(Clock::time_point when);
+
+  void warmUp();
+  void startProducer();
+  void load();
+  void waitForProducer();
+  void drain();
+  void windDown();
+  report::RunFacts verifyAudit() const;
+  void deleteTopic();
+  RunResult buildReport(const fs::path& dir, const report::RunFacts& facts) const;
+  void addEventCosts(std::vector<report::ScaleEvent>& events, const fs::path& dir) const;
+
+  const Impl& demo_;
+  const DemoOptions& options_;
+  size_t index_;
+  const kafka::ClientConfig& config_;
+  const std::atomic<bool>& stop_;
+  DemoView& view_;
+  const std::string& policyName_;
+  const PolicySettings& setup_;
+  fs::path dir_;
   // Unique per run, also when several demos share a cluster (-b).
-  const std::string topic = fmt::format("ebb-demo-{}-{}-{}", policyName, stamp, ::getpid());
-  const std::string groupId = topic + "-group";
-  const std::string producerId = "demo-" + policyName;
+  std::string topic_;
+  std::string groupId_;
+  std::string producerId_;
 
-  kafka::AdminClient admin(config);
-  admin.createTopic({.name = topic, .partitions = options.partitions});
-  spdlog::info("run {} of {}: policy {} on topic {} ({} partitions)", index + 1,
-               options.policies.size(), policyName, topic, options.partitions);
+  // Made by setUp() in this order, and dropped in the reverse one.
+  std::optional<kafka::AdminClient> admin_;
+  std::optional<orchestrate::LocalBackend> backend_;
+  std::unique_ptr<scale::Policy> policy_;
+  std::optional<lag::GroupLagMonitor> monitor_;
+  prometheus::Registry registry_;
+  std::ofstream decisions_;
+  std::vector<report::ScaleEvent> events_;
+  std::optional<report::ScaleEvent> lastChange_;
+  std::string lastReason_;
+  std::optional<Clock::time_point> loadStart_;
+  Clock::time_point origin_{};
+  std::optional<scale::ControlLoop> loop_;
 
-  std::vector<std::string> clientArgs{"-b", config.bootstrapServers};
-  for (const auto& [key, value] : config.properties) {
-    clientArgs.insert(clientArgs.end(), {"-X", key + "=" + value});
+  // What the ticks record.
+  StatsTail stats_;
+  std::vector<report::Reading> readings_;
+  std::vector<report::ReplicaSecond> sinceStep_;  // the replicas' lines since the last round
+  ViewState state_;
+  scale::Millis nextStep_{0};
+  int32_t desired_ = 0;
+  int64_t lastLag_ = 0;
+  std::optional<orchestrate::Process> producer_;
+  std::optional<int> producerStatus_;
+  double startEpoch_ = 0;
+  bool interrupted_ = false;
+};
+
+Demo::Impl::Run::Run(const Impl& demo, size_t index, const kafka::ClientConfig& config,
+                     const std::atomic<bool>& stop, DemoView& view)
+    : demo_(demo),
+      options_(demo.options),
+      index_(index),
+      config_(config),
+      stop_(stop),
+      view_(view),
+      policyName_(demo.options.policies[index]),
+      setup_(demo.settings[index]),
+      dir_(demo.runDir / policyName_),
+      topic_(fmt::format("ebb-demo-{}-{}-{}", policyName_, demo.stamp, ::getpid())),
+      groupId_(topic_ + "-group"),
+      producerId_("demo-" + policyName_),
+      stats_(dir_),
+      state_{.policy = policyName_,
+             .run = index + 1,
+             .runs = options_.policies.size(),
+             .topic = topic_,
+             .load = describeProfile(options_, *demo.profile),
+             .objectiveMs = options_.objectiveMs,
+             .duration = options_.durationSeconds} {}
+
+Demo::Impl::RunResult Demo::Impl::Run::execute() {
+  setUp();
+  warmUp();
+  load();
+  interrupted_ = stop_.load();
+  windDown();
+  const auto facts = verifyAudit();
+  deleteTopic();
+  return buildReport(dir_, facts);
+}
+
+// -b and -X as the replicas and the producer take them.
+std::vector<std::string> Demo::Impl::Run::clientArgs() const {
+  std::vector<std::string> args{"-b", config_.bootstrapServers};
+  for (const auto& [key, value] : config_.properties) {
+    args.insert(args.end(), {"-X", key + "=" + value});
   }
-  std::vector<std::string> replica{options.ebbBinary, "--log-level", "info", "consume"};
-  replica.insert(replica.end(), clientArgs.begin(), clientArgs.end());
-  replica.insert(replica.end(), {"-t", topic, "-g", groupId, "--work", options.work,
+  return args;
+}
+
+// One replica: `ebb consume` in the group, with its audit and per-second stats files.
+std::vector<std::string> Demo::Impl::Run::replicaCommand() const {
+  std::vector<std::string> replica{options_.ebbBinary, "--log-level", "info", "consume"};
+  const auto client = clientArgs();
+  replica.insert(replica.end(), client.begin(), client.end());
+  replica.insert(replica.end(), {"-t", topic_, "-g", groupId_, "--work", options_.work,
                                  "--grace-period", std::to_string(kReplicaGraceSeconds), "--audit",
-                                 (dir / "replica-{replica}.audit").string(), "--stats",
-                                 (dir / "replica-{replica}.stats.jsonl").string()});
-  orchestrate::LocalBackend backend({.command = replica,
-                                     .gracePeriod = kBackendGrace,
-                                     .logDir = dir.string(),
-                                     .ownProcessGroup = true});
-  auto policy = scale::makePolicy(policyName, setup.settings);
-  lag::GroupLagMonitor monitor(admin, groupId, {topic}, std::chrono::seconds(5));
-  prometheus::Registry registry;
+                                 (dir_ / "replica-{replica}.audit").string(), "--stats",
+                                 (dir_ / "replica-{replica}.stats.jsonl").string()});
+  return replica;
+}
 
-  std::ofstream decisions(dir / "decisions.jsonl");
-  std::vector<report::ScaleEvent> events;
-  std::optional<report::ScaleEvent> lastChange;
-  std::string lastReason;
-  std::optional<Clock::time_point> loadStart;
-  const auto origin = Clock::now();
-  auto onStep = [&](const scale::Step& step) {
-    decisions << scale::toJson(step).dump() << "\n";
-    lastReason = step.decision.reason;
-    if (step.decision.replicas == step.observation.currentReplicas) return;
-    const double t = loadStart ? secondsOf(origin + step.observation.at - *loadStart) : 0;
-    report::ScaleEvent event{.t = std::max(0.0, t),
-                             .from = step.observation.currentReplicas,
-                             .to = step.decision.replicas,
-                             .reason = step.decision.reason};
-    lastChange = event;
-    if (loadStart) {
-      events.push_back(event);
-      output.note(
-          fmt::format("{} scale {} → {}: {}", clock(event.t), event.from, event.to, event.reason));
-    }
-  };
-  scale::ControlLoop loop(monitor, topic, *policy, backend, registry, onStep);
+// The producer: `ebb produce` along the profile for --duration, keyed, its summary as JSON.
+std::vector<std::string> Demo::Impl::Run::producerCommand() const {
+  std::vector<std::string> produce{options_.ebbBinary, "--log-level", "warn", "produce"};
+  const auto client = clientArgs();
+  produce.insert(produce.end(), client.begin(), client.end());
+  produce.insert(produce.end(), {"-t", topic_, "--rate", number(options_.rate), "--profile",
+                                 options_.profile, "--duration", number(options_.durationSeconds),
+                                 "--producer-id", producerId_, "--keys", kKeys, "-o", "json"});
+  return produce;
+}
 
-  StatsTail stats(dir);
-  std::vector<report::Reading> readings;
-  std::vector<report::ReplicaSecond> sinceStep;
-  ViewState view{.policy = policyName,
-                 .run = index + 1,
-                 .runs = options.policies.size(),
-                 .topic = topic,
-                 .load = describeProfile(options, *profile),
-                 .objectiveMs = options.objectiveMs,
-                 .duration = options.durationSeconds};
-  scale::Millis nextStep{0};
-  int32_t desired = 0;
-  int64_t lastLag = 0;
-  std::optional<orchestrate::Process> producer;
-  double startEpoch = 0;
+// How the replicas run: local processes, each in a process group of its own (Ctrl-C reaches only
+// us, and we stop them in order), their logs beside their audit files.
+orchestrate::LocalBackendOptions Demo::Impl::Run::backendOptions() const {
+  return {.command = replicaCommand(),
+          .gracePeriod = kBackendGrace,
+          .logDir = dir_.string(),
+          .ownProcessGroup = true,
+          .warm = options_.warm};
+}
 
-  // One tick: read the group, let the policy act when its interval is due, follow the replicas'
-  // stats, record, redraw.
-  const auto tick = [&](const std::string& phase) {
-    const auto now = Clock::now();
-    const auto at = std::chrono::duration_cast<scale::Millis>(now - origin);
-    std::optional<lag::GroupLag> group;
+void Demo::Impl::Run::setUp() {
+  fs::create_directories(dir_);
+  admin_.emplace(config_);
+  admin_->createTopic({.name = topic_, .partitions = options_.partitions});
+  spdlog::info("run {} of {}: policy {} on topic {} ({} partitions)", index_ + 1,
+               options_.policies.size(), policyName_, topic_, options_.partitions);
+  backend_.emplace(backendOptions());
+  policy_ = scale::makePolicy(policyName_, setup_.settings);
+  monitor_.emplace(*admin_, groupId_, std::vector<std::string>{topic_}, std::chrono::seconds(5));
+  decisions_.open(dir_ / "decisions.jsonl");
+  origin_ = Clock::now();
+  loop_.emplace(*monitor_, topic_, *policy_, *backend_, registry_,
+                [this](const scale::Step& step) { onStep(step); });
+}
+
+// Every decision to decisions.jsonl; a change of the replica count, once the load runs, is a
+// scale event for the report and the view.
+void Demo::Impl::Run::onStep(const scale::Step& step) {
+  decisions_ << scale::toJson(step).dump() << "\n";
+  lastReason_ = step.decision.reason;
+  if (step.decision.replicas == step.observation.currentReplicas) return;
+  const double t = loadStart_ ? secondsOf(origin_ + step.observation.at - *loadStart_) : 0;
+  report::ScaleEvent event{.t = std::max(0.0, t),
+                           .from = step.observation.currentReplicas,
+                           .to = step.decision.replicas,
+                           .reason = step.decision.reason};
+  lastChange_ = event;
+  if (loadStart_) {
+    events_.push_back(event);
+    view_.note(
+        fmt::format("{} scale {} → {}: {}", clock(event.t), event.from, event.to, event.reason));
+  }
+}
+
+// One tick: read the group, let the policy act when its interval is due, follow the replicas'
+// stats, record, redraw.
+std::optional<lag::GroupLag> Demo::Impl::Run::tick(const std::string& phase) {
+  const auto now = Clock::now();
+  const auto at = std::chrono::duration_cast<scale::Millis>(now - origin_);
+  std::optional<lag::GroupLag> group;
+  try {
+    group = monitor_->read(at);
+  } catch (const std::exception& error) {
+    // Before the load a fresh broker may still be electing the group's coordinator.
+    spdlog::log(loadStart_ ? spdlog::level::warn : spdlog::level::info,
+                "reading the group's lag failed: {}", error.what());
+  }
+  for (const auto& line : stats_.poll()) sinceStep_.push_back(line);
+  if (group && at >= nextStep_) {
+    const auto recent = combineLines(sinceStep_);
+    std::optional<double> p99;
+    if (recent.count > 0) p99 = recent.p99Ms / 1000;
     try {
-      group = monitor.read(at);
+      desired_ = loop_->step(at, *group, p99).decision.replicas;
     } catch (const std::exception& error) {
-      // Before the load a fresh broker may still be electing the group's coordinator.
-      spdlog::log(loadStart ? spdlog::level::warn : spdlog::level::info,
-                  "reading the group's lag failed: {}", error.what());
+      spdlog::warn("scaling round failed: {}", error.what());
     }
-    for (const auto& line : stats.poll()) sinceStep.push_back(line);
-    if (group && at >= nextStep) {
-      const auto recent = combineLines(sinceStep);
-      std::optional<double> p99;
-      if (recent.count > 0) p99 = recent.p99Ms / 1000;
-      try {
-        desired = loop.step(at, *group, p99).decision.replicas;
-      } catch (const std::exception& error) {
-        spdlog::warn("scaling round failed: {}", error.what());
-      }
-      sinceStep.clear();
-      nextStep = std::max(nextStep + policy->interval(), at);
+    sinceStep_.clear();
+    nextStep_ = std::max(nextStep_ + policy_->interval(), at);
+  }
+  const int32_t running = backend_->reconcile();
+  const double t = loadStart_ ? secondsOf(now - *loadStart_) : 0;
+  state_.phase = phase;
+  state_.elapsed = t;
+  state_.targetRate = loadStart_ && t <= options_.durationSeconds ? demo_.profile->rateAt(t) : 0;
+  state_.desired = desired_;
+  state_.running = running;
+  state_.lastChange = lastChange_;
+  state_.lastReason = lastReason_;
+  if (group) {
+    int64_t logEnd = 0;
+    state_.partitionLag.clear();
+    for (const auto& p : group->partitions) {
+      logEnd += p.logEnd;
+      state_.partitionLag.push_back(p.lag);
     }
-    const int32_t running = backend.reconcile();
-    const double t = loadStart ? secondsOf(now - *loadStart) : 0;
-    view.phase = phase;
-    view.elapsed = t;
-    view.targetRate = loadStart && t <= options.durationSeconds ? profile->rateAt(t) : 0;
-    view.desired = desired;
-    view.running = running;
-    view.lastChange = lastChange;
-    view.lastReason = lastReason;
-    if (group) {
-      int64_t logEnd = 0;
-      view.partitionLag.clear();
-      for (const auto& p : group->partitions) {
-        logEnd += p.logEnd;
-        view.partitionLag.push_back(p.lag);
-      }
-      view.lag = group->lag;
-      lastLag = group->lag;
-      view.members = static_cast<int32_t>(group->members);
-      if (!group->topics.empty()) {
-        view.produceRate = group->topics.front().produceRate;
-        view.consumeRate = group->topics.front().consumeRate;
-      }
-      if (loadStart) {
-        readings.push_back({.t = t,
-                            .targetRate = view.targetRate,
-                            .logEnd = logEnd,
-                            .lag = group->lag,
-                            .desired = desired,
-                            .running = running,
-                            .members = view.members});
-      }
+    state_.lag = group->lag;
+    lastLag_ = group->lag;
+    state_.members = static_cast<int32_t>(group->members);
+    if (!group->topics.empty()) {
+      state_.produceRate = group->topics.front().produceRate;
+      state_.consumeRate = group->topics.front().consumeRate;
     }
-    // Latency shown: the replicas' lines of the last two seconds.
-    std::vector<report::ReplicaSecond> recent;
-    const double nowEpoch = epochSeconds();
-    for (const auto& lines : stats.all()) {
-      for (auto it = lines.rbegin(); it != lines.rend() && it->time > nowEpoch - 2; ++it) {
-        recent.push_back(*it);
-      }
+    if (loadStart_) {
+      readings_.push_back({.t = t,
+                           .targetRate = state_.targetRate,
+                           .logEnd = logEnd,
+                           .lag = group->lag,
+                           .desired = desired_,
+                           .running = running,
+                           .members = state_.members});
     }
-    const auto latency = combineLines(recent);
-    view.p50Ms = latency.count > 0 ? std::optional(latency.p50Ms) : std::nullopt;
-    view.p99Ms = latency.count > 0 ? std::optional(latency.p99Ms) : std::nullopt;
-    output.show(view);
-    return group;
-  };
-  const auto sleepUntil = [&](Clock::time_point when) {
-    while (Clock::now() < when && !stop.load()) std::this_thread::sleep_for(20ms);
-  };
+  }
+  const auto latency = recentLatency();
+  state_.p50Ms = latency.count > 0 ? std::optional(latency.p50Ms) : std::nullopt;
+  state_.p99Ms = latency.count > 0 ? std::optional(latency.p99Ms) : std::nullopt;
+  view_.show(state_);
+  return group;
+}
 
+// The latency shown: the replicas' lines of the last two seconds.
+report::LatencyPart Demo::Impl::Run::recentLatency() const {
+  std::vector<report::ReplicaSecond> recent;
+  const double nowEpoch = epochSeconds();
+  for (const auto& lines : stats_.all()) {
+    for (auto it = lines.rbegin(); it != lines.rend() && it->time > nowEpoch - 2; ++it) {
+      recent.push_back(*it);
+    }
+  }
+  return combineLines(recent);
+}
+
+// Sleeps in short steps, watching a settling scale event (its handoff's measured length).
+void Demo::Impl::Run::sleepUntil(Clock::time_point when) {
+  auto nextWatch = Clock::now() + 100ms;
+  while (Clock::now() < when && !stop_.load()) {
+    std::this_thread::sleep_for(20ms);
+    if (loop_ && Clock::now() >= nextWatch) {
+      loop_->watchHandoff(std::chrono::duration_cast<scale::Millis>(Clock::now() - origin_));
+      nextWatch = Clock::now() + 100ms;
+    }
+  }
+}
+
+// The first replica joins and has every partition before any load.
+void Demo::Impl::Run::warmUp() {
+  const auto limit = Clock::now() + kWarmUpLimit;
+  auto next = Clock::now();
+  while (!stop_.load()) {
+    const auto group = tick("starting: the first replica joins the group");
+    if (group && group->members >= 1 &&
+        std::ranges::all_of(group->partitions,
+                            [](const lag::PartitionLag& p) { return !p.owner.empty(); })) {
+      return;
+    }
+    if (Clock::now() >= limit) {
+      throw std::runtime_error(fmt::format(
+          "no replica joined group {} within {} s: see {}/replica-0.log", groupId_,
+          std::chrono::duration_cast<std::chrono::seconds>(kWarmUpLimit).count(), dir_.string()));
+    }
+    next += kTick;
+    sleepUntil(next);
+  }
+}
+
+void Demo::Impl::Run::startProducer() {
+  producer_.emplace(producerCommand(),
+                    orchestrate::SpawnOptions{.stdoutPath = (dir_ / "producer.json").string(),
+                                              .stderrPath = (dir_ / "producer.log").string(),
+                                              .dieWithParent = true,
+                                              .ownProcessGroup = true});
+  loadStart_ = Clock::now();
+  startEpoch_ = epochSeconds();
+  view_.note(fmt::format("run {} of {}: policy {}, load {} for {}", index_ + 1,
+                         options_.policies.size(), policyName_, state_.load,
+                         clock(options_.durationSeconds)));
+}
+
+// The load: the producer runs for --duration along the profile.
+void Demo::Impl::Run::load() {
+  if (stop_.load()) return;
+  startProducer();
+  const auto& spike = demo_.spike;
+  auto next = *loadStart_;
+  const auto end =
+      *loadStart_ + std::chrono::milliseconds(std::llround(options_.durationSeconds * 1000));
+  while (!stop_.load() && Clock::now() < end) {
+    const double t = secondsOf(Clock::now() - *loadStart_);
+    std::string phase = "load";
+    if (spike) {
+      phase = t < spike->start ? "before the spike" : t < spike->end ? "spike" : "after the spike";
+    }
+    tick(phase);
+    next += kTick;
+    sleepUntil(std::min(next, end));
+  }
+}
+
+// The producer has normally ended on its own at --duration; stopped when it has not.
+void Demo::Impl::Run::waitForProducer() {
+  if (interrupted_) producer_->signal(SIGTERM);
+  const auto limit = Clock::now() + kProducerEndWait;
+  auto next = Clock::now();
+  while (!(producerStatus_ = producer_->wait(0ms))) {
+    if (Clock::now() >= limit) {
+      spdlog::warn("the producer did not end on time: stopping it");
+      producerStatus_ = producer_->stop(10s);
+      break;
+    }
+    if (stop_.load()) producer_->signal(SIGTERM);
+    tick("waiting for the producer to finish");
+    next += kTick;
+    while (Clock::now() < next && !producer_->wait(0ms)) std::this_thread::sleep_for(20ms);
+  }
+}
+
+// The replicas work off the lag, for a shorter while once interrupted.
+void Demo::Impl::Run::drain() {
+  bool stopSeen = interrupted_;
+  auto drainEnd = Clock::now() + (interrupted_ ? kInterruptedDrainLimit : kDrainLimit);
+  auto next = Clock::now();
+  while (Clock::now() < drainEnd) {
+    if (stop_.load() && !stopSeen) {
+      stopSeen = true;
+      interrupted_ = true;
+      drainEnd = std::min(drainEnd, Clock::now() + kInterruptedDrainLimit);
+    }
+    const auto group = tick("draining: the producer is done, the replicas catch up");
+    if (group && group->lag == 0) break;
+    next += kTick;
+    while (Clock::now() < next) std::this_thread::sleep_for(20ms);
+  }
+}
+
+// The producer first, then let the replicas work off the lag, then stop them (each drains,
+// commits and leaves the group).
+void Demo::Impl::Run::windDown() {
+  if (producer_) {
+    waitForProducer();
+    drain();
+  }
+  interrupted_ = interrupted_ || stop_.load();
+  state_.phase = "stopping the replicas (each drains and commits)";
+  view_.show(state_);
+  backend_->stopAll();
+  stats_.poll();  // the replicas' last lines, written as they stopped
+}
+
+// What the producer sent and what the replicas processed: the audit, also written to verify.txt.
+report::RunFacts Demo::Impl::Run::verifyAudit() const {
+  report::RunFacts facts{.policy = policyName_,
+                         .settings = setup_.settings,
+                         .objectiveMs = options_.objectiveMs,
+                         .spike = demo_.spike,
+                         .interrupted = interrupted_,
+                         .lagAtStop = lastLag_};
+  if (!producer_) return facts;
+  try {
+    const auto summary = nlohmann::json::parse(readFile(dir_ / "producer.json"));
+    facts.sent = summary.at("sent").get<uint64_t>();
+    facts.acknowledged = summary.at("acknowledged").get<uint64_t>();
+    facts.producerFailed = summary.at("failed").get<uint64_t>();
+    verify::AuditVerifier verifier({{.producer = producerId_, .count = facts.acknowledged}});
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      if (entry.path().extension() == ".audit") verifier.addFile(entry.path());
+    }
+    const auto audit = verifier.report();
+    facts.verified = true;
+    facts.processed = audit.lines();
+    facts.lost = audit.lost();
+    facts.duplicates = audit.duplicates();
+    facts.orderViolations = audit.orderViolations();
+    std::ofstream(dir_ / "verify.txt") << verify::toText(audit);
+  } catch (const std::exception& error) {
+    spdlog::error("cannot verify run {}: {} (producer {})", policyName_, error.what(),
+                  producerStatus_ ? fmt::format("exit status {}", *producerStatus_)
+                                  : std::string("still running"));
+  }
+  return facts;
+}
+
+// On a cluster of the user's (-b); our own broker goes with its data.
+void Demo::Impl::Run::deleteTopic() {
+  if (demo_.ownBroker) return;
+  try {
+    admin_->deleteTopic(topic_);
+  } catch (const std::exception& error) {
+    spdlog::warn("could not delete topic {}: {}", topic_, error.what());
+  }
+}
+
+// Each scale event's cost (excess p99, longest partition gap, decision to capacity), measured
+// from the decisions file and the replicas' audit and stats files.
+void Demo::Impl::Run::addEventCosts(std::vector<report::ScaleEvent>& events,
+                                    const fs::path& dir) const {
+  const auto costs = report::measureScaleCosts(report::readDecisions(dir / "decisions.jsonl"),
+                                               report::readReplicaTraces(dir));
+  for (auto& event : events) {
+    const double epoch = startEpoch_ + event.t;
+    for (const auto& cost : costs.events) {
+      if (cost.decision.from != event.from || cost.decision.to != event.to ||
+          std::abs(cost.decision.time - epoch) > 1) {
+        continue;
+      }
+      event.excessP99Ms = cost.excessP99Ms;
+      event.longestGapMs = cost.longestGapMs;
+      event.decisionToCapacityMs = cost.decisionToCapacityMs;
+      break;
+    }
+  }
+}
+
+// The run's timeline, scale events and summary. `dir` holds what the replicas left (audit,
+// stats and log files), for figures computed after the run.
+Demo::Impl::RunResult Demo::Impl::Run::buildReport(const fs::path& dir,
+                                                   const report::RunFacts& facts) const {
   RunResult result;
-  // Warm-up: the first replica joins and has every partition before any load.
-  {
-    const auto limit = Clock::now() + kWarmUpLimit;
-    auto next = Clock::now();
-    while (!stop.load()) {
-      const auto group = tick("starting: the first replica joins the group");
-      if (group && group->members >= 1 &&
-          std::ranges::all_of(group->partitions,
-                              [](const lag::PartitionLag& p) { return !p.owner.empty(); })) {
-        break;
-      }
-      if (Clock::now() >= limit) {
-        throw std::runtime_error(fmt::format(
-            "no replica joined group {} within {} s: see {}/replica-0.log", groupId,
-            std::chrono::duration_cast<std::chrono::seconds>(kWarmUpLimit).count(), dir.string()));
-      }
-      next += kTick;
-      sleepUntil(next);
-    }
-  }
-
-  // The load: the producer runs for --duration along the profile.
-  const std::string phaseDuring = "load";
-  if (!stop.load()) {
-    std::vector<std::string> produce{options.ebbBinary, "--log-level", "warn", "produce"};
-    produce.insert(produce.end(), clientArgs.begin(), clientArgs.end());
-    produce.insert(produce.end(), {"-t", topic, "--rate", number(options.rate), "--profile",
-                                   options.profile, "--duration", number(options.durationSeconds),
-                                   "--producer-id", producerId, "--keys", kKeys, "-o", "json"});
-    producer.emplace(produce,
-                     orchestrate::SpawnOptions{.stdoutPath = (dir / "producer.json").string(),
-                                               .stderrPath = (dir / "producer.log").string(),
-                                               .dieWithParent = true,
-                                               .ownProcessGroup = true});
-    loadStart = Clock::now();
-    startEpoch = epochSeconds();
-    output.note(fmt::format("run {} of {}: policy {}, load {} for {}", index + 1,
-                            options.policies.size(), policyName, view.load,
-                            clock(options.durationSeconds)));
-    auto next = *loadStart;
-    const auto end =
-        *loadStart + std::chrono::milliseconds(std::llround(options.durationSeconds * 1000));
-    while (!stop.load() && Clock::now() < end) {
-      const double t = secondsOf(Clock::now() - *loadStart);
-      std::string phase = phaseDuring;
-      if (spike) {
-        phase = t < spike->start ? "before the spike"
-                : t < spike->end ? "spike"
-                                 : "after the spike";
-      }
-      tick(phase);
-      next += kTick;
-      sleepUntil(std::min(next, end));
-    }
-  }
-  result.interrupted = stop.load();
-
-  // Wind down: the producer first (it has normally ended on its own), then let the replicas work
-  // off the lag, then stop them (each drains, commits and leaves the group).
-  std::optional<int> producerStatus;
-  if (producer) {
-    if (result.interrupted) producer->signal(SIGTERM);
-    const auto limit = Clock::now() + kProducerEndWait;
-    auto next = Clock::now();
-    while (!(producerStatus = producer->wait(0ms))) {
-      if (Clock::now() >= limit) {
-        spdlog::warn("the producer did not end on time: stopping it");
-        producerStatus = producer->stop(10s);
-        break;
-      }
-      if (stop.load()) producer->signal(SIGTERM);
-      tick("waiting for the producer to finish");
-      next += kTick;
-      while (Clock::now() < next && !producer->wait(0ms)) std::this_thread::sleep_for(20ms);
-    }
-    bool stopSeen = result.interrupted;
-    auto drainEnd = Clock::now() + (result.interrupted ? kInterruptedDrainLimit : kDrainLimit);
-    next = Clock::now();
-    while (Clock::now() < drainEnd) {
-      if (stop.load() && !stopSeen) {
-        stopSeen = true;
-        result.interrupted = true;
-        drainEnd = std::min(drainEnd, Clock::now() + kInterruptedDrainLimit);
-      }
-      const auto group = tick("draining: the producer is done, the replicas catch up");
-      if (group && group->lag == 0) break;
-      next += kTick;
-      while (Clock::now() < next) std::this_thread::sleep_for(20ms);
-    }
-  }
-  result.interrupted = result.interrupted || stop.load();
-  view.phase = "stopping the replicas (each drains and commits)";
-  output.show(view);
-  backend.stopAll();
-  stats.poll();  // the replicas' last lines, written as they stopped
-
-  // What the producer sent and what the replicas processed: the audit.
-  report::RunFacts facts{.policy = policyName,
-                         .settings = setup.settings,
-                         .objectiveMs = options.objectiveMs,
-                         .spike = spike,
-                         .interrupted = result.interrupted,
-                         .lagAtStop = lastLag};
-  if (producer) {
-    try {
-      const auto summary = nlohmann::json::parse(readFile(dir / "producer.json"));
-      facts.sent = summary.at("sent").get<uint64_t>();
-      facts.acknowledged = summary.at("acknowledged").get<uint64_t>();
-      facts.producerFailed = summary.at("failed").get<uint64_t>();
-      verify::AuditVerifier verifier({{.producer = producerId, .count = facts.acknowledged}});
-      for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().extension() == ".audit") verifier.addFile(entry.path());
-      }
-      const auto audit = verifier.report();
-      facts.verified = true;
-      facts.processed = audit.lines();
-      facts.lost = audit.lost();
-      facts.duplicates = audit.duplicates();
-      facts.orderViolations = audit.orderViolations();
-      std::ofstream(dir / "verify.txt") << verify::toText(audit);
-    } catch (const std::exception& error) {
-      spdlog::error("cannot verify run {}: {} (producer {})", policyName, error.what(),
-                    producerStatus ? fmt::format("exit status {}", *producerStatus)
-                                   : std::string("still running"));
-    }
-  }
-  if (!ownBroker) {
-    try {
-      admin.deleteTopic(topic);
-    } catch (const std::exception& error) {
-      spdlog::warn("could not delete topic {}: {}", topic, error.what());
-    }
-  }
+  result.interrupted = facts.interrupted;
   auto& run = result.report;
-  run.samples = report::buildTimeline(readings, stats.all(), startEpoch);
-  run.events = events;
-  run.notes = setup.notes;
+  run.samples = report::buildTimeline(readings_, stats_.all(), startEpoch_);
+  run.events = events_;
+  try {
+    addEventCosts(run.events, dir);
+  } catch (const std::exception& error) {
+    spdlog::warn("cannot measure what the scale events cost: {}", error.what());
+  }
+  run.notes = setup_.notes;
   run.summary = report::summarize(run.samples, run.events, facts);
   return result;
 }
 
-DemoOutcome Demo::run(const std::atomic<bool>& stop) {
+Demo::Impl::RunResult Demo::Impl::runOne(size_t index, const kafka::ClientConfig& config,
+                                         const std::atomic<bool>& stop, DemoView& view) const {
+  return Run(*this, index, config, stop, view).execute();
+}
+
+report::ReportInput Demo::Impl::reportInput(std::vector<report::RunReport> runs,
+                                            bool interrupted) const {
+  const auto& o = options;
+  report::ReportInput input{
+      .title = fmt::format("ebb demo, {}", localTime("%Y-%m-%d %H:%M")),
+      .setup = {{"load",
+                 fmt::format("--profile {} --rate {} ({}) for {} s", o.profile, number(o.rate),
+                             profile->describe(), number(o.durationSeconds))},
+                {"topic",
+                 fmt::format("{} partitions, keys {}, 100-byte messages", o.partitions, kKeys)},
+                {"replicas", fmt::format("ebb consume --work {} (about {:.0f} msg/s each), "
+                                         "local backend: one process each, {} standby "
+                                         "replica(s) kept warm (--warm)",
+                                         o.work, replicaRate(o.work), o.warm)},
+                {"objective", fmt::format("p99 end to end ≤ {:g} ms", o.objectiveMs)},
+                {"cluster", ownBroker ? "a local Kafka broker (tools/kafka/kafka.sh)"
+                                      : o.client.bootstrapServers},
+                {"policies", fmt::format("{}", fmt::join(o.policies, ", "))}},
+      .runs = std::move(runs),
+      .gnuplot = o.gnuplot};
+  if (interrupted) {
+    input.setup.emplace_back("note", "interrupted (Ctrl-C or SIGTERM): the runs end early");
+  }
+  input.files = {{"timeseries.csv", "every second of every run"},
+                 {"summary.json", "the figures above, and every scale event"},
+                 {"demo.log", "what the demo did"}};
+  for (const auto& policy : o.policies) {
+    if (!fs::exists(runDir / policy)) continue;
+    input.files.emplace_back(policy + "/decisions.jsonl",
+                             "every observation and decision of " + policy);
+    input.files.emplace_back(policy + "/verify.txt", "the audit verification of " + policy);
+  }
+  return input;
+}
+
+DemoOutcome Demo::run(const std::atomic<bool>& stop, DemoView& view) {
   auto& o = impl_->options;
-  DemoLog log(impl_->runDir / "demo.log", o.live);
   DemoOutcome outcome{.reportDir = impl_->runDir};
   std::optional<LocalBroker> broker;
   auto config = o.client;
@@ -785,18 +907,16 @@ DemoOutcome Demo::run(const std::atomic<bool>& stop) {
       return outcome;
     }
   }
-  std::cout << fmt::format("[ebb demo] {} policy run(s) against {}; report in {}\n",
-                           o.policies.size(), config.bootstrapServers, impl_->runDir.string())
-            << std::flush;
+  view.print(fmt::format("[ebb demo] {} policy run(s) against {}; report in {}\n",
+                         o.policies.size(), config.bootstrapServers, impl_->runDir.string()));
 
   std::vector<report::RunReport> reports;
   outcome.verified = true;
   for (size_t i = 0; i < o.policies.size() && !stop.load(); ++i) {
-    Output output(o.live);
-    auto result = impl_->runOne(i, config, stop, output);
-    output.finish();
+    auto result = impl_->runOne(i, config, stop, view);
+    view.finish();
     const auto& s = result.report.summary;
-    output.print(fmt::format(
+    view.print(fmt::format(
         "\n[ebb demo] {}: sent {}, lost {}, duplicates {}, peak {} replicas, p99 during the spike "
         "{}, {:.0f} replica-seconds\n",
         s.facts.policy, s.facts.acknowledged,
@@ -813,53 +933,9 @@ DemoOutcome Demo::run(const std::atomic<bool>& stop) {
   outcome.interrupted = outcome.interrupted || stop.load();
   if (broker) broker->stop();
   if (reports.empty()) return outcome;
-
-  report::ReportInput input{
-      .title = fmt::format("ebb demo, {}", localTime("%Y-%m-%d %H:%M")),
-      .setup = {{"load",
-                 fmt::format("--profile {} --rate {} ({}) for {} s", o.profile, number(o.rate),
-                             impl_->profile->describe(), number(o.durationSeconds))},
-                {"topic",
-                 fmt::format("{} partitions, keys {}, 100-byte messages", o.partitions, kKeys)},
-                {"replicas", fmt::format("ebb consume --work {} (about {:.0f} msg/s each), "
-                                         "local backend: one process each",
-                                         o.work, replicaRate(o.work))},
-                {"objective", fmt::format("p99 end to end ≤ {:g} ms", o.objectiveMs)},
-                {"cluster", impl_->ownBroker ? "a local Kafka broker (tools/kafka/kafka.sh)"
-                                             : o.client.bootstrapServers},
-                {"policies", fmt::format("{}", fmt::join(o.policies, ", "))}},
-      .runs = std::move(reports),
-      .gnuplot = o.gnuplot};
-  if (outcome.interrupted) {
-    input.setup.emplace_back("note", "interrupted (Ctrl-C or SIGTERM): the runs end early");
-  }
-  input.files = {{"timeseries.csv", "every second of every run"},
-                 {"summary.json", "the figures above, and every scale event"},
-                 {"demo.log", "what the demo did"}};
-  for (const auto& policy : o.policies) {
-    if (!fs::exists(impl_->runDir / policy)) continue;
-    input.files.emplace_back(policy + "/decisions.jsonl",
-                             "every observation and decision of " + policy);
-    input.files.emplace_back(policy + "/verify.txt", "the audit verification of " + policy);
-  }
-  const auto files = report::writeReport(impl_->runDir, input);
-
-  std::vector<report::Summary> summaries = outcome.runs;
-  const auto rows = report::summaryTable(summaries);
-  size_t labelWidth = 0;
-  for (const auto& row : rows) labelWidth = std::max(labelWidth, columns(row.label));
-  std::string table = "\n";
-  table += fmt::format("{:<{}}", "", labelWidth + 2);
-  for (const auto& s : summaries) table += fmt::format("  {:>24}", s.facts.policy);
-  table += "\n";
-  for (const auto& row : rows) {
-    table += row.label + std::string(labelWidth + 2 - columns(row.label), ' ');
-    for (const auto& value : row.values) {
-      table += std::string(2 + (columns(value) < 24 ? 24 - columns(value) : 0), ' ') + value;
-    }
-    table += "\n";
-  }
-  std::cout << table << fmt::format("\n[ebb demo] report: {}\n", files.html.string()) << std::flush;
+  outcome.reportFile = report::writeReport(impl_->runDir, impl_->reportInput(std::move(reports),
+                                                                             outcome.interrupted))
+                           .html;
   return outcome;
 }
 

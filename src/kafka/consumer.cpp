@@ -4,7 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <set>
 #include <stdexcept>
 
 #include "handle.h"
@@ -31,7 +33,10 @@ void logIfFailed(const char* what, rd_kafka_error_t* error) {
 // protocols (KIP-848 `consumer`, classic cooperative-sticky), wholesale for the eager ones.
 void rebalanceCallback(rd_kafka_t* handle, rd_kafka_resp_err_t err,
                        rd_kafka_topic_partition_list_t* partitions, void* opaque) {
-  auto* listener = static_cast<RebalanceListener*>(opaque);
+  auto* state = static_cast<Consumer::RebalanceState*>(opaque);
+  auto* listener = state->listener;
+  state->rebalancedAt = std::chrono::steady_clock::now();
+  state->wakePending = true;
   const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE";
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     const auto starts = listener->onAssigned(toVector(partitions));
@@ -99,7 +104,8 @@ Consumer::Consumer(const ClientConfig& config, const ConsumerOptions& options) {
   auto conf = detail::makeConf(config, defaults);
   if (options.listener != nullptr) {
     rd_kafka_conf_set_rebalance_cb(conf.get(), rebalanceCallback);
-    rd_kafka_conf_set_opaque(conf.get(), options.listener);
+    rebalance_ = std::make_unique<RebalanceState>(RebalanceState{.listener = options.listener});
+    rd_kafka_conf_set_opaque(conf.get(), rebalance_.get());
   }
   handle_.reset(detail::createHandle(RD_KAFKA_CONSUMER, std::move(conf)));
   // Serve the client's events (errors, logs) through consumer poll() as well.
@@ -123,7 +129,43 @@ void Consumer::subscribe(const std::vector<std::string>& topics) {
   }
 }
 
+Error Consumer::warmUp(std::chrono::milliseconds timeout) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const auto err =
+      rd_kafka_metadata(handle_.get(), 1, nullptr, &metadata, static_cast<int>(timeout.count()));
+  if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+  return detail::toError(err);
+}
+
+// librdkafka pauses every assigned partition while the application handles a rebalance and
+// resumes them afterwards, but the resume does not wake the broker threads: one that went idle
+// meanwhile sleeps up to a second before it fetches the partitions this member kept (measured:
+// ~1.1 s without new messages on the kept partitions in one scale-out of two). A request to each
+// partition's leader wakes its broker thread; sent a few milliseconds after the rebalance, once
+// the resume has been applied.
+void Consumer::wakeFetchers() {
+  constexpr auto kAfterRebalance = std::chrono::milliseconds(5);
+  if (!rebalance_ || !rebalance_->wakePending ||
+      std::chrono::steady_clock::now() - rebalance_->rebalancedAt < kAfterRebalance) {
+    return;
+  }
+  rebalance_->wakePending = false;
+  std::set<std::string> asked;
+  for (const auto& tp : assignment()) {
+    // One partition per topic reaches one leader; the others share the broker on small clusters
+    // and are woken by their own next fetch response otherwise.
+    if (!asked.insert(tp.topic).second) continue;
+    int64_t low = 0;
+    int64_t high = 0;
+    rd_kafka_query_watermark_offsets(handle_.get(), tp.topic.c_str(), tp.partition, &low, &high,
+                                     200);
+  }
+}
+
 std::optional<Message> Consumer::poll(std::chrono::milliseconds timeout) {
+  wakeFetchers();
+  if (rebalance_ && rebalance_->wakePending)
+    timeout = std::min(timeout, std::chrono::milliseconds(5));
   rd_kafka_message_t* raw =
       rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count()));
   if (raw == nullptr) return std::nullopt;

@@ -14,6 +14,17 @@ GroupLagMonitor::GroupLagMonitor(kafka::AdminClient& admin, std::string group,
       topics_(std::move(topics)),
       rateWindow_(rateWindow) {}
 
+GroupLagMonitor::Membership GroupLagMonitor::membership(const std::string& topic) {
+  const auto description = admin_.describeGroup(group_);
+  std::set<int32_t> owned;
+  for (const auto& member : description.members) {
+    for (const auto& tp : member.assignment) {
+      if (tp.topic == topic) owned.insert(tp.partition);
+    }
+  }
+  return {description.members.size(), owned.size()};
+}
+
 GroupLag GroupLagMonitor::read(std::chrono::milliseconds now) {
   GroupLag result;
   result.group = group_;

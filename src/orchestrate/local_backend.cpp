@@ -44,12 +44,17 @@ LocalBackend::LocalBackend(LocalBackendOptions options)
 
 LocalBackend::~LocalBackend() { stopAll(); }
 
-void LocalBackend::start() {
+void LocalBackend::start(bool standby) {
   const uint64_t number = nextNumber_++;
   const std::string numberText = std::to_string(number);
   std::vector<std::string> args;
   for (const auto& arg : options_.command) args.push_back(substitute(arg, numberText));
   SpawnOptions spawnOptions{.dieWithParent = true, .ownProcessGroup = options_.ownProcessGroup};
+  if (standby) {
+    args.insert(args.end(), options_.standbyArgs.begin(), options_.standbyArgs.end());
+    // An activation sent before the standby installed its handler must wait, not kill it.
+    spawnOptions.blockedSignals = {SIGUSR1};
+  }
   if (!options_.logDir.empty()) {
     spawnOptions.stdoutPath = options_.logDir + "/replica-" + numberText + ".log";
     spawnOptions.stderrPath = spawnOptions.stdoutPath;
@@ -57,8 +62,9 @@ void LocalBackend::start() {
   // The kernel sends SIGTERM when we die (dieWithParent), so no replica outlives ebb scale,
   // however it ends.
   const pid_t pid = spawn(args, spawnOptions);
-  replicas_.push_back({.number = number, .pid = pid, .startedAt = Clock::now()});
-  spdlog::info("replica {} started (pid {})", number, pid);
+  replicas_.push_back(
+      {.number = number, .pid = pid, .standby = standby, .startedAt = Clock::now()});
+  spdlog::info("{} {} started (pid {})", standby ? "standby replica" : "replica", number, pid);
 }
 
 void LocalBackend::reap() {
@@ -86,7 +92,8 @@ void LocalBackend::reap() {
               ? std::string()
               : fmt::format(" in {:.1f} s ({} crashes in a row)",
                             static_cast<double>(wait.count()) / 1000, crashBackoff_.streak());
-      spdlog::warn("replica {} {} after {:.1f} s: replacing it{}", it->number,
+      spdlog::warn("{} {} {} after {:.1f} s: replacing it{}",
+                   it->standby ? "standby replica" : "replica", it->number,
                    describeWaitStatus(status), static_cast<double>(ran.count()) / 1000, when);
     }
     it = replicas_.erase(it);
@@ -94,12 +101,37 @@ void LocalBackend::reap() {
 }
 
 void LocalBackend::fillUp() {
-  while (runningCount() < target_ && crashBackoff_.mayStart(Clock::now())) start();
+  for (auto& replica : replicas_) {
+    if (runningCount() >= target_) break;
+    if (!replica.standby || replica.stopping) continue;
+    ::kill(replica.pid, SIGUSR1);
+    replica.standby = false;
+    ++activations_;
+    spdlog::info("replica {} activated (a standby for {:.1f} s)", replica.number,
+                 std::chrono::duration<double>(Clock::now() - replica.startedAt).count());
+  }
+  while (runningCount() < target_ && crashBackoff_.mayStart(Clock::now())) start(false);
+  while (!stoppingAll_ && standbyCount() < options_.warm && crashBackoff_.mayStart(Clock::now())) {
+    start(true);
+  }
 }
 
 int32_t LocalBackend::runningCount() const {
   return static_cast<int32_t>(
-      std::ranges::count_if(replicas_, [](const Replica& r) { return !r.stopping; }));
+      std::ranges::count_if(replicas_, [](const Replica& r) { return !r.stopping && !r.standby; }));
+}
+
+int32_t LocalBackend::standbyCount() const {
+  return static_cast<int32_t>(
+      std::ranges::count_if(replicas_, [](const Replica& r) { return !r.stopping && r.standby; }));
+}
+
+void LocalBackend::stop(Replica& replica) {
+  ::kill(replica.pid, SIGTERM);
+  replica.stopping = true;
+  replica.stopRequestedAt = Clock::now();
+  spdlog::info("{} {} stopping (SIGTERM)", replica.standby ? "standby replica" : "replica",
+               replica.number);
 }
 
 int32_t LocalBackend::reconcile() {
@@ -114,16 +146,16 @@ void LocalBackend::scaleTo(int32_t replicas) {
   fillUp();
   // Newest first: the longest-lived replicas keep their partitions and warm caches.
   for (auto it = replicas_.rbegin(); it != replicas_.rend() && runningCount() > replicas; ++it) {
-    if (it->stopping) continue;
-    ::kill(it->pid, SIGTERM);
-    it->stopping = true;
-    it->stopRequestedAt = Clock::now();
-    spdlog::info("replica {} stopping (SIGTERM)", it->number);
+    if (!it->stopping && !it->standby) stop(*it);
   }
 }
 
 void LocalBackend::stopAll() {
+  stoppingAll_ = true;
   scaleTo(0);
+  for (auto& replica : replicas_) {
+    if (!replica.stopping) stop(replica);
+  }
   const auto deadline = Clock::now() + options_.gracePeriod + kKillMargin;
   while (!replicas_.empty() && Clock::now() < deadline) {
     reap();
@@ -140,7 +172,15 @@ void LocalBackend::stopAll() {
 std::vector<pid_t> LocalBackend::pids() const {
   std::vector<pid_t> result;
   for (const auto& replica : replicas_) {
-    if (!replica.stopping) result.push_back(replica.pid);
+    if (!replica.stopping && !replica.standby) result.push_back(replica.pid);
+  }
+  return result;
+}
+
+std::vector<pid_t> LocalBackend::standbyPids() const {
+  std::vector<pid_t> result;
+  for (const auto& replica : replicas_) {
+    if (!replica.stopping && replica.standby) result.push_back(replica.pid);
   }
   return result;
 }

@@ -74,9 +74,10 @@ pid_t spawnWith(const std::vector<std::string>& argv, const SpawnOptions& option
       if (::getppid() != parent) ::_exit(1);
     }
     if (options.ownProcessGroup) ::setpgid(0, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    for (const int number : options.blockedSignals) sigaddset(&blocked, number);
+    ::sigprocmask(SIG_SETMASK, &blocked, nullptr);
     if (outFd >= 0) ::dup2(outFd, STDOUT_FILENO);
     if (errFd >= 0) ::dup2(errFd, STDERR_FILENO);
     ::execv(pointers[0], pointers.data());

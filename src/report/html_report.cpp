@@ -316,13 +316,23 @@ std::string runSection(const RunReport& run, const std::string& svg) {
     return html;
   }
   html +=
+      "<p>What each event cost: <b>excess p99</b>, the group's worst per-second p99 in the 15 s "
+      "after the decision above its median p99 of the 10 s before; <b>longest gap</b>, the "
+      "longest time a partition that changed owner went unprocessed (its old owner's last "
+      "message to its new owner's first); <b>to capacity</b>, from the decision until every new "
+      "replica had processed its first message.</p>\n"
       "<table class=\"events\"><tr><th>at</th><th>from</th><th>to</th><th>the policy's "
-      "reason</th></tr>\n";
+      "reason</th><th>excess p99</th><th>longest gap</th><th>to capacity</th></tr>\n";
+  const auto ms = [](const std::optional<double>& v) {
+    return v ? fmt::format("{:.0f} ms", *v) : std::string("–");
+  };
   for (const auto& event : run.events) {
     html += fmt::format(
         "<tr><td class=\"num\">{:.0f} s</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-        "<td>{}</td></tr>\n",
-        event.t, event.from, event.to, escapeHtml(event.reason));
+        "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td "
+        "class=\"num\">{}</td></tr>\n",
+        event.t, event.from, event.to, escapeHtml(event.reason), ms(event.excessP99Ms),
+        ms(event.longestGapMs), ms(event.decisionToCapacityMs));
   }
   return html + "</table>\n";
 }
@@ -342,7 +352,16 @@ ReportFiles writeReport(const fs::path& dir, const ReportInput& input) {
     auto json = toJson(run.summary);
     auto events = nlohmann::json::array();
     for (const auto& e : run.events) {
-      events.push_back({{"t_s", e.t}, {"from", e.from}, {"to", e.to}, {"reason", e.reason}});
+      const auto optional = [](const std::optional<double>& v) {
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+      };
+      events.push_back({{"t_s", e.t},
+                        {"from", e.from},
+                        {"to", e.to},
+                        {"reason", e.reason},
+                        {"excess_p99_ms", optional(e.excessP99Ms)},
+                        {"longest_gap_ms", optional(e.longestGapMs)},
+                        {"decision_to_capacity_ms", optional(e.decisionToCapacityMs)}});
     }
     json["events"] = events;
     summary["runs"].push_back(json);

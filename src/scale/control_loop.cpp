@@ -9,11 +9,16 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "ebb/metrics/families.h"
 #include "ebb/metrics/group_lag_metrics.h"
 
 namespace ebb::scale {
+namespace {
+// How often a settling change is checked between rounds: the resolution of a measured handoff.
+constexpr std::chrono::milliseconds kWatchEvery{100};
+}  // namespace
 
 Observation toObservation(const lag::GroupLag& lag, const std::string& topic, Millis at,
                           int32_t currentReplicas) {
@@ -33,12 +38,17 @@ nlohmann::json toJson(const Step& step) {
   for (const auto& p : step.observation.partitions) {
     partitions.push_back({p.partition, p.logStart, p.logEnd, p.committed});
   }
-  return {{"observation",
-           {{"at_ms", step.observation.at.count()},
-            {"replicas", step.observation.currentReplicas},
-            {"partitions", partitions}}},
-          {"replicas", step.decision.replicas},
-          {"reason", step.decision.reason}};
+  nlohmann::json line{{"observation",
+                       {{"at_ms", step.observation.at.count()},
+                        {"replicas", step.observation.currentReplicas},
+                        {"partitions", partitions}}},
+                      {"replicas", step.decision.replicas},
+                      {"reason", step.decision.reason}};
+  if (step.observation.handoffSeconds) {
+    line["observation"]["handoff_s"] = *step.observation.handoffSeconds;
+  }
+  if (step.wallTime > 0) line["time"] = step.wallTime;
+  return line;
 }
 
 void StepTotals::add(const Step& step) {
@@ -107,8 +117,12 @@ Step ControlLoop::decideAndActuate(Millis now, const lag::GroupLag& lag, int32_t
   metrics::publish(registry_, lag);
   Step result{toObservation(lag, topic_, now, running), {}};
   result.observation.p99Seconds = p99Seconds;
+  result.observation.handoffSeconds = measureHandoff(now, lag);
   result.decision = policy_.decide(result.observation);
+  result.wallTime =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const int32_t desired = result.decision.replicas;
+  if (desired != running) pending_ = PendingChange{now, desired};
   (desired > running   ? metrics_->up
    : desired < running ? metrics_->down
                        : metrics_->hold)
@@ -128,6 +142,38 @@ Step ControlLoop::decideAndActuate(Millis now, const lag::GroupLag& lag, int32_t
   return result;
 }
 
+// A change has settled once the group has as many members as were asked for and every partition
+// of the topic has an owner again: its cost is the time since the decision.
+void ControlLoop::settle(Millis now, size_t members, size_t owned) {
+  if (!pending_ || static_cast<int32_t>(members) != pending_->replicas || owned < partitions_) {
+    return;
+  }
+  measured_ = std::chrono::duration<double>(now - pending_->at).count();
+  pending_.reset();
+  spdlog::debug("the last scale event settled {:.3f} s after its decision", *measured_);
+}
+
+std::optional<double> ControlLoop::measureHandoff(Millis now, const lag::GroupLag& lag) {
+  partitions_ = static_cast<size_t>(std::ranges::count_if(
+      lag.partitions, [&](const lag::PartitionLag& p) { return p.topic == topic_; }));
+  const auto owned =
+      static_cast<size_t>(std::ranges::count_if(lag.partitions, [&](const lag::PartitionLag& p) {
+        return p.topic == topic_ && !p.owner.empty();
+      }));
+  settle(now, lag.members, owned);
+  return std::exchange(measured_, std::nullopt);
+}
+
+void ControlLoop::watchHandoff(Millis now) {
+  if (!pending_ || partitions_ == 0) return;
+  try {
+    const auto membership = monitor_.membership(topic_);
+    settle(now, membership.members, membership.ownedPartitions);
+  } catch (const std::exception& error) {
+    spdlog::debug("watching the handoff: {}", error.what());
+  }
+}
+
 void ControlLoop::run(const std::atomic<bool>& stop) {
   using Clock = std::chrono::steady_clock;
   const auto origin = Clock::now();
@@ -141,8 +187,13 @@ void ControlLoop::run(const std::atomic<bool>& stop) {
       spdlog::warn("scaling round skipped: {}", error.what());
     }
     next = std::max(next + policy_.interval(), Clock::now());
+    auto nextWatch = Clock::now() + kWatchEvery;
     while (!stop.load() && Clock::now() < next) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (Clock::now() >= nextWatch) {
+        watchHandoff(std::chrono::duration_cast<Millis>(Clock::now() - origin));
+        nextWatch = Clock::now() + kWatchEvery;
+      }
     }
   }
 }

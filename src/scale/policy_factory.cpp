@@ -2,13 +2,14 @@
 
 #include <stdexcept>
 
+#include "ebb/scale/cycle_policy.h"
 #include "ebb/scale/keda_policy.h"
 #include "ebb/scale/slo_policy.h"
 #include "ebb/scale/static_policy.h"
 
 namespace ebb::scale {
 
-std::vector<std::string> policyNames() { return {"keda", "slo", "static"}; }
+std::vector<std::string> policyNames() { return {"keda", "slo", "static", "cycle"}; }
 
 std::unique_ptr<Policy> makePolicy(std::string_view name,
                                    const std::map<std::string, std::string>& settings) {
@@ -17,8 +18,9 @@ std::unique_ptr<Policy> makePolicy(std::string_view name,
   if (name == "static") {
     return std::make_unique<StaticPolicy>(StaticConfig::fromSettings(settings));
   }
+  if (name == "cycle") return std::make_unique<CyclePolicy>(CycleConfig::fromSettings(settings));
   throw std::invalid_argument("unknown policy '" + std::string(name) +
-                              "' (use keda, slo or static)");
+                              "' (use keda, slo, static or cycle)");
 }
 
 std::map<std::string, std::string> parseSettings(const std::vector<std::string>& pairs) {

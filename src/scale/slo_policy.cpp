@@ -3,15 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
-#include <charconv>
 #include <cmath>
-#include <functional>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
 #include "ebb/scale/policy_text.h"
-#include "ebb/util/parse_number.h"
 
 namespace ebb::scale {
 namespace {
@@ -21,6 +18,8 @@ constexpr double kEpsilon = 1e-9;
 // gain over the lead must exceed to count.
 constexpr double kNoiseWeight = 0.3;
 constexpr double kTrendSignificance = 3;
+// Handoff samples are capped here (a day), which keeps them in range as milliseconds.
+constexpr double kMaxHandoffSeconds = 86'400;
 
 double seconds(Millis m) { return static_cast<double>(m.count()) / 1000.0; }
 
@@ -55,87 +54,6 @@ std::string duration(double value) {
 }
 
 std::string percent(double fraction) { return fmt::format("{:.0f}%", fraction * 100); }
-
-// ---- settings -----------------------------------------------------------------------------------
-
-[[noreturn]] void badSetting(std::string_view key, std::string_view text,
-                             std::string_view accepted) {
-  throw std::invalid_argument(
-      fmt::format("slo setting '{}': '{}' is not accepted; {}", key, text, accepted));
-}
-
-constexpr std::string_view kDurationForm =
-    "use a whole number of milliseconds written as 500ms, 1.5s, 5m or 1h (a bare number is "
-    "seconds)";
-
-// The duration grammar every policy's settings share (policy_text.h).
-Millis durationSetting(std::string_view key, std::string_view text) {
-  const auto value = parseDuration(text);
-  if (!value) badSetting(key, text, kDurationForm);
-  return *value;
-}
-
-double parseDouble(std::string_view key, std::string_view text, std::string_view accepted) {
-  const auto value = util::parseNumber(text);
-  if (!value) badSetting(key, text, accepted);
-  return *value;
-}
-
-int32_t parseCount(std::string_view key, std::string_view text, std::string_view accepted) {
-  int32_t value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || value < 0) {
-    badSetting(key, text, accepted);
-  }
-  return value;
-}
-
-using Setter = std::function<void(SloConfig&, std::string_view key, std::string_view text)>;
-
-Setter durationOf(Millis SloConfig::*field) {
-  return [field](SloConfig& c, std::string_view key, std::string_view text) {
-    c.*field = durationSetting(key, text);
-  };
-}
-
-Setter numberOf(double SloConfig::*field, std::string_view accepted) {
-  return [field, accepted](SloConfig& c, std::string_view key, std::string_view text) {
-    c.*field = parseDouble(key, text, accepted);
-  };
-}
-
-Setter countOf(int32_t SloConfig::*field, std::string_view accepted) {
-  return [field, accepted](SloConfig& c, std::string_view key, std::string_view text) {
-    c.*field = parseCount(key, text, accepted);
-  };
-}
-
-const std::vector<std::pair<std::string_view, Setter>>& setters() {
-  static const std::vector<std::pair<std::string_view, Setter>> kSetters = {
-      {"objective", durationOf(&SloConfig::objective)},
-      {"interval", durationOf(&SloConfig::interval)},
-      {"min-replicas", countOf(&SloConfig::minReplicas, "use a whole number >= 0, e.g. 1")},
-      {"max-replicas",
-       countOf(&SloConfig::maxReplicas, "use a whole number >= 0 (0: the partition count)")},
-      {"service-rate", numberOf(&SloConfig::serviceRate,
-                                "use messages/s one replica consumes, a number > 0, e.g. 1500")},
-      {"smoothing", numberOf(&SloConfig::smoothing, "use a number in (0, 1], e.g. 0.5")},
-      {"trend-smoothing", numberOf(&SloConfig::trendSmoothing, "use a number in [0, 1], e.g. 0.3")},
-      {"service-smoothing",
-       numberOf(&SloConfig::serviceSmoothing, "use a number in (0, 1], e.g. 0.3")},
-      {"headroom", numberOf(&SloConfig::headroom, "use a number in [0, 10], e.g. 0.2 for 20%")},
-      {"drain", durationOf(&SloConfig::drain)},
-      {"horizon", durationOf(&SloConfig::horizon)},
-      {"rebalance-pause", durationOf(&SloConfig::rebalancePause)},
-      {"scale-in-delay", durationOf(&SloConfig::scaleInDelay)},
-      {"scale-in-hysteresis",
-       numberOf(&SloConfig::scaleInHysteresis, "use a number in [0, 1), e.g. 0.2 for 20%")},
-      {"stuck-after", durationOf(&SloConfig::stuckAfter)},
-      {"commit-interval", durationOf(&SloConfig::commitInterval)},
-  };
-  return kSetters;
-}
 
 [[noreturn]] void invalid(std::string_view key, std::string_view what) {
   throw std::invalid_argument(fmt::format("slo setting '{}' {}", key, what));
@@ -184,34 +102,66 @@ void SloConfig::validate() const {
   within("smoothing", smoothing, 0, 1, true, false);
   within("trend-smoothing", trendSmoothing, 0, 1, false, false);
   within("service-smoothing", serviceSmoothing, 0, 1, true, false);
+  within("handoff-smoothing", handoffSmoothing, 0, 1, true, false);
   within("headroom", headroom, 0, 10, false, false);
   within("scale-in-hysteresis", scaleInHysteresis, 0, 1, false, true);
 }
 
 const std::vector<std::string_view>& SloConfig::settingKeys() {
-  static const std::vector<std::string_view> kKeys = [] {
-    std::vector<std::string_view> keys;
-    for (const auto& entry : setters()) keys.push_back(entry.first);
-    return keys;
-  }();
+  static const std::vector<std::string_view> kKeys = {"objective",
+                                                      "interval",
+                                                      "min-replicas",
+                                                      "max-replicas",
+                                                      "service-rate",
+                                                      "smoothing",
+                                                      "trend-smoothing",
+                                                      "service-smoothing",
+                                                      "headroom",
+                                                      "drain",
+                                                      "horizon",
+                                                      "rebalance-pause",
+                                                      "handoff-smoothing",
+                                                      "scale-in-delay",
+                                                      "scale-in-hysteresis",
+                                                      "stuck-after",
+                                                      "commit-interval"};
   return kKeys;
 }
 
 SloConfig SloConfig::fromSettings(const std::map<std::string, std::string>& settings) {
+  PolicySettings reader("slo", settings);
   SloConfig config;
-  for (const auto& [key, text] : settings) {
-    const auto& table = setters();
-    const auto found = std::ranges::find(table, std::string_view(key),
-                                         &std::pair<std::string_view, Setter>::first);
-    if (found == table.end()) {
-      std::string known;
-      for (const auto& entry : table)
-        known += fmt::format("{}{}", known.empty() ? "" : ", ", entry.first);
-      throw std::invalid_argument(
-          fmt::format("slo setting '{}' is unknown; the slo policy accepts: {}", key, known));
+  const auto readDuration = [&](std::string_view key, Millis& field) {
+    if (const auto v = reader.duration(key)) field = *v;
+  };
+  const auto readCount = [&](std::string_view key, int32_t& field) {
+    if (const auto v = reader.integer(key, 0, std::numeric_limits<int32_t>::max())) {
+      field = static_cast<int32_t>(*v);
     }
-    found->second(config, key, text);
-  }
+  };
+  // The reader checks closed ranges; validate() then rejects the open ends ((0, 1], [0, 1)).
+  const auto readNumber = [&](std::string_view key, double& field, double min, double max) {
+    if (const auto v = reader.number(key, min, max)) field = *v;
+  };
+  constexpr double kUnbounded = std::numeric_limits<double>::infinity();
+  readDuration("objective", config.objective);
+  readDuration("interval", config.interval);
+  readCount("min-replicas", config.minReplicas);
+  readCount("max-replicas", config.maxReplicas);
+  readNumber("service-rate", config.serviceRate, 0, kUnbounded);
+  readNumber("smoothing", config.smoothing, 0, 1);
+  readNumber("trend-smoothing", config.trendSmoothing, 0, 1);
+  readNumber("service-smoothing", config.serviceSmoothing, 0, 1);
+  readNumber("headroom", config.headroom, 0, 10);
+  readDuration("drain", config.drain);
+  readDuration("horizon", config.horizon);
+  readDuration("rebalance-pause", config.rebalancePause);
+  readNumber("handoff-smoothing", config.handoffSmoothing, 0, 1);
+  readDuration("scale-in-delay", config.scaleInDelay);
+  readNumber("scale-in-hysteresis", config.scaleInHysteresis, 0, 1);
+  readDuration("stuck-after", config.stuckAfter);
+  readDuration("commit-interval", config.commitInterval);
+  reader.rejectUnknown(settingKeys());
   config.validate();
   return config;
 }
@@ -231,8 +181,9 @@ Forecast forecast(double backlog, double arrivalRate, double capacity, double pa
     return result;
   }
   // During the pause the wait of a message arriving at t is (pause - t) + backlog(t) / capacity:
-  // linear in t, so the violating part is found from its two ends.
-  if (pause > 0) {
+  // linear in t, so the violating part is found from its two ends. An idle, empty group has no
+  // message to wait.
+  if (pause > 0 && (backlog > 0 || arrivalRate > 0)) {
     const double slope = arrivalRate / capacity - 1;
     const double first = pauseSeconds + backlog / capacity;
     const double last = first + slope * pause;
@@ -274,24 +225,27 @@ double groupCapacity(int32_t replicas, int32_t partitions, int32_t healthy, doub
 SloPolicy::SloPolicy(SloConfig config) : config_(std::move(config)) {
   config_.validate();
   estimate_.serviceRate = config_.serviceRate;
+  estimate_.handoffSeconds = seconds(config_.rebalancePause);
 }
 
-// The smallest count in [lower, upper] whose capacity, at the planned per-replica rate, serves
-// `arrivalRate` and drains `backlog` within the drain time; `upper` when none does.
-int32_t SloPolicy::size(double arrivalRate, double backlog, int32_t partitions, int32_t healthy,
-                        int32_t lower, int32_t upper) const {
-  // Steady state keeps the headroom; draining runs replicas flat out, which is what a backlog is
-  // for, so the drain is planned at the full rate.
-  const double drainNeed = arrivalRate + backlog / seconds(config_.drain);
-  if (drainNeed <= kEpsilon) return lower;
-  const double planned = estimate_.serviceRate / (1 + config_.headroom);
-  for (int32_t r = std::max(lower, 1); r <= upper; ++r) {
-    if (groupCapacity(r, partitions, healthy, planned) >= arrivalRate - kEpsilon &&
-        groupCapacity(r, partitions, healthy, estimate_.serviceRate) >= drainNeed - kEpsilon) {
-      return r;
-    }
+Decision SloPolicy::decide(const Observation& observation) {
+  // A handoff is reported once, whatever else the observation holds: never lose it to a baseline.
+  learnHandoff(observation.handoffSeconds);
+  const auto partitions = static_cast<int32_t>(observation.partitions.size());
+  const int32_t current = observation.currentReplicas;
+  if (partitions == 0) {
+    return {current, fmt::format("no partitions observed → keep {}", current)};
   }
-  return upper;
+  // Replicas beyond the partition count get no partition: never plan for them.
+  const int32_t upper =
+      config_.maxReplicas > 0 ? std::min(config_.maxReplicas, partitions) : partitions;
+  const int32_t lower = std::min(config_.minReplicas, upper);
+  if (!previousAt_ || history_.size() != observation.partitions.size() ||
+      observation.at <= *previousAt_) {
+    return baseline(observation, lower, upper);
+  }
+  const Reading reading = read(observation, lower, upper);
+  return choose(reading, plan(reading));
 }
 
 Decision SloPolicy::baseline(const Observation& observation, int32_t lower, int32_t upper) {
@@ -328,11 +282,146 @@ Decision SloPolicy::baseline(const Observation& observation, int32_t lower, int3
                       replicas == observation.currentReplicas ? "keep" : "set", replicas)};
 }
 
+// ---- estimation ---------------------------------------------------------------------------------
+
+// Everything one observation teaches (history, SloEstimate, the service-rate window), before any
+// plan is made from it.
+SloPolicy::Reading SloPolicy::read(const Observation& observation, int32_t lower, int32_t upper) {
+  Reading reading;
+  reading.now = observation.at;
+  reading.current = observation.currentReplicas;
+  reading.partitions = static_cast<int32_t>(observation.partitions.size());
+  reading.lower = lower;
+  reading.upper = upper;
+  reading.p99Seconds = observation.p99Seconds;
+  const double dt = seconds(reading.now - *previousAt_);
+
+  const Offsets offsets = readOffsets(observation);
+  const std::vector<bool> stuck = findStuck(observation, offsets, reading);
+  reading.healthy = static_cast<int32_t>(reading.partitions - estimate_.stuckPartitions.size());
+  // Over all partitions: a stuck consumer does not slow its producers.
+  reading.arrivalSample = static_cast<double>(offsets.produced) / dt;
+  learnArrivalRate(reading.arrivalSample, dt);
+  // Lag counts what was processed but not committed yet: with consumers committing on their own
+  // timers, half a commit interval of arrivals on average.
+  const double share =
+      static_cast<double>(reading.healthy) / static_cast<double>(reading.partitions);
+  estimate_.uncommitted =
+      std::max(0.0, estimate_.arrivalRate) * share * seconds(config_.commitInterval) / 2;
+
+  if (reading.current != previousReplicas_) noteChange(reading.now);
+  learnServiceRate(reading.now, reading.current, offsets.committed, offsets.lags, stuck);
+  previousAt_ = reading.now;
+  previousReplicas_ = reading.current;
+  return reading;
+}
+
+// Offsets now and what was produced since the last observation; notes which partitions moved.
+SloPolicy::Offsets SloPolicy::readOffsets(const Observation& observation) {
+  const size_t partitionCount = observation.partitions.size();
+  Offsets offsets{std::vector<int64_t>(partitionCount), std::vector<int64_t>(partitionCount), 0};
+  for (size_t i = 0; i < partitionCount; ++i) {
+    const PartitionObservation& p = observation.partitions[i];
+    PartitionHistory& h = history_[i];
+    offsets.committed[i] = p.committed >= 0 ? p.committed : p.logStart;
+    offsets.lags[i] = std::max<int64_t>(0, p.logEnd - offsets.committed[i]);
+    offsets.produced += std::max<int64_t>(0, p.logEnd - h.logEnd);
+    if (offsets.committed[i] > h.committed) h.advancedAt = observation.at;
+    if (offsets.committed[i] > h.committed || offsets.lags[i] == 0) h.movedAt = observation.at;
+  }
+  return offsets;
+}
+
+// Stuck: lag, no progress for stuckAfter, while some other partition progressed within it.
+// Others' progress, not the clock, is the evidence: a paused or absent group stalls every
+// partition, and that lag is real work for the replicas. Sets the backlog and the stuck partitions
+// (and the reading's note on them), moves the history on to this observation and returns which
+// partitions are stuck.
+std::vector<bool> SloPolicy::findStuck(const Observation& observation, const Offsets& offsets,
+                                       Reading& reading) {
+  const Millis now = observation.at;
+  int32_t recentlyAdvanced = 0;
+  for (const PartitionHistory& h : history_) {
+    if (now - h.advancedAt < config_.stuckAfter) ++recentlyAdvanced;
+  }
+  estimate_.stuckPartitions.clear();
+  int64_t backlog = 0;
+  std::vector<bool> stuckFlags(history_.size(), false);
+  for (size_t i = 0; i < history_.size(); ++i) {
+    const PartitionObservation& p = observation.partitions[i];
+    PartitionHistory& h = history_[i];
+    const bool stuck = observation.currentReplicas > 0 && offsets.lags[i] > 0 &&
+                       now - h.movedAt >= config_.stuckAfter && recentlyAdvanced > 0;
+    stuckFlags[i] = stuck;
+    if (stuck) {
+      estimate_.stuckPartitions.push_back(p.partition);
+      if (estimate_.stuckPartitions.size() <= 3) {
+        reading.stuckNote += fmt::format("partition {} stuck {} (lag {}, ignored); ", p.partition,
+                                         duration(seconds(now - h.movedAt)),
+                                         count(static_cast<double>(offsets.lags[i])));
+      }
+    } else {
+      backlog += offsets.lags[i];
+    }
+    h.logEnd = p.logEnd;
+    h.committed = offsets.committed[i];
+  }
+  if (estimate_.stuckPartitions.size() > 3) {
+    reading.stuckNote +=
+        fmt::format("{} more partitions stuck (ignored); ", estimate_.stuckPartitions.size() - 3);
+  }
+  estimate_.backlog = backlog;
+  return stuckFlags;
+}
+
+// Holt's double exponential smoothing of the arrival rate.
+void SloPolicy::learnArrivalRate(double sample, double dt) {
+  if (!levelStarted_) {
+    estimate_.arrivalRate = sample;
+    estimate_.arrivalTrend = 0;
+    estimate_.arrivalNoise = 0;
+    levelStarted_ = true;
+    return;
+  }
+  const double previousLevel = estimate_.arrivalRate;
+  // How far samples stray from the one-step forecast: what a trend must beat to mean anything.
+  const double residual = sample - (previousLevel + estimate_.arrivalTrend * dt);
+  estimate_.arrivalNoise =
+      (1 - kNoiseWeight) * estimate_.arrivalNoise + kNoiseWeight * std::abs(residual);
+  estimate_.arrivalRate = config_.smoothing * sample +
+                          (1 - config_.smoothing) * (previousLevel + estimate_.arrivalTrend * dt);
+  estimate_.arrivalTrend = config_.trendSmoothing * (estimate_.arrivalRate - previousLevel) / dt +
+                           (1 - config_.trendSmoothing) * estimate_.arrivalTrend;
+}
+
+// The first measured handoff replaces the configured pause (a measurement beats a guess, as for
+// the service rate); later ones move the estimate by handoff-smoothing.
+void SloPolicy::learnHandoff(std::optional<double> sample) {
+  if (!sample || !std::isfinite(*sample) || *sample < 0) return;  // nothing measured
+  const double value = std::min(*sample, kMaxHandoffSeconds);
+  estimate_.handoffSeconds =
+      estimate_.handoffLearnt
+          ? estimate_.handoffSeconds + config_.handoffSmoothing * (value - estimate_.handoffSeconds)
+          : value;
+  estimate_.handoffLearnt = true;
+}
+
+Millis SloPolicy::handoff() const {
+  if (!estimate_.handoffLearnt) return config_.rebalancePause;
+  return Millis(std::llround(estimate_.handoffSeconds * 1000));
+}
+
+std::string SloPolicy::handoffText() const {
+  return estimate_.handoffLearnt
+             ? fmt::format("handoff {} measured", duration(seconds(handoff())))
+             : fmt::format("rebalance pause {} assumed", duration(seconds(handoff())));
+}
+
 void SloPolicy::noteChange(Millis at) {
   lastChangeAt_ = at;
   // What is consumed until the rebalance is over measures the pause, not the replicas; and the
   // first commits after it still cover part of the pause.
-  learnAfter_ = at + config_.rebalancePause + config_.commitInterval;
+  learnAfter_ = at + handoff() + config_.commitInterval;
   window_.reset();
 }
 
@@ -386,114 +475,40 @@ void SloPolicy::learnServiceRate(Millis now, int32_t replicas,
   }
 }
 
-Decision SloPolicy::decide(const Observation& observation) {
-  const auto partitions = static_cast<int32_t>(observation.partitions.size());
-  const int32_t current = observation.currentReplicas;
-  if (partitions == 0) {
-    return {current, fmt::format("no partitions observed → keep {}", current)};
-  }
-  // Replicas beyond the partition count get no partition: never plan for them.
-  const int32_t upper =
-      config_.maxReplicas > 0 ? std::min(config_.maxReplicas, partitions) : partitions;
-  const int32_t lower = std::min(config_.minReplicas, upper);
-  if (!previousAt_ || history_.size() != observation.partitions.size() ||
-      observation.at <= *previousAt_) {
-    return baseline(observation, lower, upper);
-  }
+// ---- planning -----------------------------------------------------------------------------------
 
-  const Millis now = observation.at;
-  const double dt = seconds(now - *previousAt_);
-
-  // Offsets since the last observation, per partition.
-  const size_t partitionCount = observation.partitions.size();
-  std::vector<int64_t> lags(partitionCount);
-  std::vector<int64_t> committedNow(partitionCount);
-  int64_t produced = 0;
-  for (size_t i = 0; i < partitionCount; ++i) {
-    const PartitionObservation& p = observation.partitions[i];
-    PartitionHistory& h = history_[i];
-    committedNow[i] = p.committed >= 0 ? p.committed : p.logStart;
-    lags[i] = std::max<int64_t>(0, p.logEnd - committedNow[i]);
-    produced += std::max<int64_t>(0, p.logEnd - h.logEnd);
-    if (committedNow[i] > h.committed) h.advancedAt = now;
-    if (committedNow[i] > h.committed || lags[i] == 0) h.movedAt = now;
-  }
-
-  // Stuck: lag, no progress for stuckAfter, while some other partition progressed within it.
-  // Others' progress, not the clock, is the evidence: a paused or absent group stalls every
-  // partition, and that lag is real work for the replicas.
-  int32_t recentlyAdvanced = 0;
-  for (const PartitionHistory& h : history_) {
-    if (now - h.advancedAt < config_.stuckAfter) ++recentlyAdvanced;
-  }
-  estimate_.stuckPartitions.clear();
-  std::string stuckNote;
-  int64_t backlog = 0;
-  std::vector<bool> stuckFlags(partitionCount, false);
-  for (size_t i = 0; i < partitionCount; ++i) {
-    const PartitionObservation& p = observation.partitions[i];
-    PartitionHistory& h = history_[i];
-    const bool stuck =
-        current > 0 && lags[i] > 0 && now - h.movedAt >= config_.stuckAfter && recentlyAdvanced > 0;
-    stuckFlags[i] = stuck;
-    if (stuck) {
-      estimate_.stuckPartitions.push_back(p.partition);
-      if (estimate_.stuckPartitions.size() <= 3) {
-        stuckNote +=
-            fmt::format("partition {} stuck {} (lag {}, ignored); ", p.partition,
-                        duration(seconds(now - h.movedAt)), count(static_cast<double>(lags[i])));
-      }
-    } else {
-      backlog += lags[i];
+// The smallest count in [lower, upper] whose capacity, at the planned per-replica rate, serves
+// `arrivalRate` and drains `backlog` within the drain time; `upper` when none does.
+int32_t SloPolicy::size(double arrivalRate, double backlog, int32_t partitions, int32_t healthy,
+                        int32_t lower, int32_t upper) const {
+  // Steady state keeps the headroom; draining runs replicas flat out, which is what a backlog is
+  // for, so the drain is planned at the full rate.
+  const double drainNeed = arrivalRate + backlog / seconds(config_.drain);
+  if (drainNeed <= kEpsilon) return lower;
+  const double planned = estimate_.serviceRate / (1 + config_.headroom);
+  for (int32_t r = std::max(lower, 1); r <= upper; ++r) {
+    if (groupCapacity(r, partitions, healthy, planned) >= arrivalRate - kEpsilon &&
+        groupCapacity(r, partitions, healthy, estimate_.serviceRate) >= drainNeed - kEpsilon) {
+      return r;
     }
-    h.logEnd = p.logEnd;
-    h.committed = committedNow[i];
   }
-  if (estimate_.stuckPartitions.size() > 3) {
-    stuckNote +=
-        fmt::format("{} more partitions stuck (ignored); ", estimate_.stuckPartitions.size() - 3);
-  }
-  const auto healthy = static_cast<int32_t>(partitions - estimate_.stuckPartitions.size());
-  estimate_.backlog = backlog;
+  return upper;
+}
 
-  // Holt's double exponential smoothing of the arrival rate over all partitions (a stuck
-  // consumer does not slow its producers).
-  const double arrivalSample = static_cast<double>(produced) / dt;
-  if (!levelStarted_) {
-    estimate_.arrivalRate = arrivalSample;
-    estimate_.arrivalTrend = 0;
-    estimate_.arrivalNoise = 0;
-    levelStarted_ = true;
-  } else {
-    const double previousLevel = estimate_.arrivalRate;
-    // How far samples stray from the one-step forecast: what a trend must beat to mean anything.
-    const double residual = arrivalSample - (previousLevel + estimate_.arrivalTrend * dt);
-    estimate_.arrivalNoise =
-        (1 - kNoiseWeight) * estimate_.arrivalNoise + kNoiseWeight * std::abs(residual);
-    estimate_.arrivalRate = config_.smoothing * arrivalSample +
-                            (1 - config_.smoothing) * (previousLevel + estimate_.arrivalTrend * dt);
-    estimate_.arrivalTrend = config_.trendSmoothing * (estimate_.arrivalRate - previousLevel) / dt +
-                             (1 - config_.trendSmoothing) * estimate_.arrivalTrend;
-  }
-
-  if (current != previousReplicas_) noteChange(now);
-  learnServiceRate(now, current, committedNow, lags, stuckFlags);
-  previousAt_ = now;
-  previousReplicas_ = current;
-
+SloPolicy::Plan SloPolicy::plan(const Reading& reading) {
+  Plan plan;
   // Plan for the arrivals expected once a change would be in effect (one interval to act, one
-  // pause to rebalance); a falling trend is not counted on.
-  const double pause = seconds(config_.rebalancePause);
-  const double lead = seconds(config_.interval) + pause;
-  const double share = static_cast<double>(healthy) / static_cast<double>(partitions);
+  // handoff to rebalance); a falling trend is not counted on.
+  plan.pause = seconds(handoff());
+  const double lead = seconds(config_.interval) + plan.pause;
+  const double share =
+      static_cast<double>(reading.healthy) / static_cast<double>(reading.partitions);
   const double level = std::max(0.0, estimate_.arrivalRate);
-  // Lag counts what was processed but not committed yet: with consumers committing on their own
-  // timers, half a commit interval of arrivals on average. Take it off the work left.
-  estimate_.uncommitted = level * share * seconds(config_.commitInterval) / 2;
-  const double b = std::max(0.0, static_cast<double>(backlog) - estimate_.uncommitted);
+  // Take what is processed but not committed off the work left.
+  plan.backlog = std::max(0.0, static_cast<double>(estimate_.backlog) - estimate_.uncommitted);
   // Plan for no less than the last sample: right after a step the smoothed level lags behind a
   // rate that is already there, and undersizing costs a second rebalance.
-  const double rateNow = std::max(level, arrivalSample);
+  plan.rateNow = std::max(level, reading.arrivalSample);
   // The trend counts only when what it adds over the lead beats three times the samples' usual
   // miss of the forecast, while the group keeps up (no backlog beyond what the objective allows),
   // and adds at most the headroom. A steady ramp passes; noise and steps do not: after a step the
@@ -501,179 +516,213 @@ Decision SloPolicy::decide(const Observation& observation) {
   // extrapolating that would size for a load that never comes (the backlog term serves a step).
   const double trendGain = std::max(0.0, estimate_.arrivalTrend) * lead;
   const bool rising = trendGain > kTrendSignificance * estimate_.arrivalNoise &&
-                      b <= rateNow * share * seconds(config_.objective);
-  const double rise = rising ? std::min(trendGain, config_.headroom * rateNow) : 0.0;
-  const double arrivals = (rateNow + rise) * share;  // healthy partitions
-  const double mu = estimate_.serviceRate;
-  const double planned = mu / (1 + config_.headroom);
-  const double objective = seconds(config_.objective);
-  const double horizon = seconds(config_.horizon);
+                      plan.backlog <= plan.rateNow * share * seconds(config_.objective);
+  plan.rise = rising ? std::min(trendGain, config_.headroom * plan.rateNow) : 0.0;
+  plan.arrivals = (plan.rateNow + plan.rise) * share;  // healthy partitions
   // A change restarts the pause; keeping the count only waits out what is left of one under way.
-  const double pauseLeft =
-      lastChangeAt_ ? std::max(0.0, seconds(*lastChangeAt_ + config_.rebalancePause - now)) : 0.0;
+  plan.pauseLeft =
+      lastChangeAt_ ? std::max(0.0, seconds(*lastChangeAt_ + handoff() - reading.now)) : 0.0;
 
   // Whether the current count copes: serve the arrivals and drain the backlog in time.
-  const int32_t enough = size(arrivals, b, partitions, healthy, lower, upper);
-  // The count to change to: a change also has to drain what its own rebalance pause piles up.
-  const int32_t needed = size(arrivals, b + arrivals * pause, partitions, healthy, lower, upper);
-  recommendations_.push_back({now, needed});
-  while (!recommendations_.empty() && recommendations_.front().at < now - config_.scaleInDelay) {
+  plan.enough = size(plan.arrivals, plan.backlog, reading.partitions, reading.healthy,
+                     reading.lower, reading.upper);
+  // The count to change to: a change also has to drain what its own pause piles up.
+  plan.needed = size(plan.arrivals, plan.backlog + plan.arrivals * plan.pause, reading.partitions,
+                     reading.healthy, reading.lower, reading.upper);
+  recommend(reading, plan);
+
+  plan.capacityNow =
+      groupCapacity(reading.current, reading.partitions, reading.healthy, estimate_.serviceRate);
+  plan.status = describe(reading, plan);
+  plan.capacityText = fmt::format("capacity {} ({} × {} {})", rate(plan.capacityNow),
+                                  reading.current, rate(estimate_.serviceRate), serviceRateNote_);
+  return plan;
+}
+
+// Records this decision's `needed` and finds the largest over the scale-in window.
+void SloPolicy::recommend(const Reading& reading, Plan& plan) {
+  recommendations_.push_back({reading.now, plan.needed});
+  while (!recommendations_.empty() &&
+         recommendations_.front().at < reading.now - config_.scaleInDelay) {
     recommendations_.pop_front();
   }
-  int32_t largest = 0;  // the most needed over the scale-in window, and when
-  Millis largestAt = now;
+  plan.largest = 0;
+  plan.largestAt = reading.now;
   for (const Recommendation& r : recommendations_) {
-    if (r.replicas >= largest) {
-      largest = r.replicas;
-      largestAt = r.at;
+    if (r.replicas >= plan.largest) {
+      plan.largest = r.replicas;
+      plan.largestAt = r.at;
     }
   }
-  const bool settled = previousLargest_ == largest;  // not falling since the last decision
-  previousLargest_ = largest;
+  plan.settled = previousLargest_ == plan.largest;
+  previousLargest_ = plan.largest;
+}
 
-  const double capacityNow = groupCapacity(current, partitions, healthy, mu);
-  std::string status = fmt::format("{}lag {}", stuckNote, count(static_cast<double>(backlog)));
+// What every reason starts with: the lag, the arrivals and the consumers' p99.
+std::string SloPolicy::describe(const Reading& reading, const Plan& plan) const {
+  std::string status =
+      fmt::format("{}lag {}", reading.stuckNote, count(static_cast<double>(estimate_.backlog)));
   if (estimate_.uncommitted >= 1) {
     status +=
         fmt::format(" (~{} expected processed but uncommitted)", count(estimate_.uncommitted));
   }
-  status += fmt::format("; arrival {}", rate(rateNow));
-  if (rise > 0) {
+  status += fmt::format("; arrival {}", rate(plan.rateNow));
+  if (plan.rise > 0) {
     status += fmt::format(" rising {} per s (plan for {})", rate(estimate_.arrivalTrend),
-                          rate(rateNow + rise));
+                          rate(plan.rateNow + plan.rise));
   }
-  if (observation.p99Seconds)
-    status += fmt::format("; consumers' p99 {}", duration(*observation.p99Seconds));
-  const std::string capacityText = fmt::format("capacity {} ({} × {} {})", rate(capacityNow),
-                                               current, rate(mu), serviceRateNote_);
+  if (reading.p99Seconds) {
+    status += fmt::format("; consumers' p99 {}", duration(*reading.p99Seconds));
+  }
+  return status;
+}
 
-  const auto decision = [&](int32_t replicas, std::string reason) {
-    if (replicas != current) {
-      noteChange(now);
-      previousReplicas_ = replicas;  // the change we asked for is not news when it shows up
-    }
-    return Decision{replicas, std::move(reason)};
-  };
-
+Decision SloPolicy::choose(const Reading& reading, const Plan& plan) {
+  const int32_t current = reading.current;
+  const int32_t upper = reading.upper;
   // Outside the bounds: back inside at once (idle replicas past the partition count are waste).
   if (current > upper) {
-    return decision(
-        upper, fmt::format("{}; {} replicas > {} {} → {}", status, current, upper,
-                           upper == partitions ? "partitions (the rest sit idle)" : "max-replicas",
-                           upper));
+    return answer(
+        reading, upper,
+        fmt::format("{}; {} replicas > {} {} → {}", plan.status, current, upper,
+                    upper == reading.partitions ? "partitions (the rest sit idle)" : "max-replicas",
+                    upper));
   }
-  if (current < lower) {
-    return decision(lower, fmt::format("{}; {} replicas < min-replicas {} → {}", status, current,
-                                       lower, lower));
+  if (current < reading.lower) {
+    return answer(reading, reading.lower,
+                  fmt::format("{}; {} replicas < min-replicas {} → {}", plan.status, current,
+                              reading.lower, reading.lower));
   }
+  if (plan.enough > current) return scaleUp(reading, plan);
+  if (plan.needed < current) return scaleIn(reading, plan);
+  return answer(
+      reading, current,
+      fmt::format("{} {} {}, {} busy → keep {}", plan.status,
+                  plan.arrivals > plan.capacityNow ? ">" : "≤", plan.capacityText,
+                  percent(plan.capacityNow > 0 ? plan.arrivals / plan.capacityNow : 0), current));
+}
 
-  if (enough > current) {
-    // Up in one step to the size needed, when that beats waiting it out at the current size.
-    const double capacityNew = groupCapacity(needed, partitions, healthy, planned);
-    // The fluid model runs at the full rate: headroom sizes the group, it does not slow it.
-    const Forecast keep = forecast(b, arrivals, groupCapacity(current, partitions, healthy, mu),
-                                   pauseLeft, objective, horizon);
-    const Forecast change = forecast(b, arrivals, groupCapacity(needed, partitions, healthy, mu),
-                                     pause, objective, horizon);
-    const bool better = change.violationSeconds < keep.violationSeconds - kEpsilon ||
-                        (std::abs(change.violationSeconds - keep.violationSeconds) <= kEpsilon &&
-                         change.backlogAtHorizon < keep.backlogAtHorizon - 0.5);
-    const double toDrain = b + arrivals * pause;
-    std::string comparison = fmt::format("~{} over the {} objective in the next {} vs ~{} if kept",
-                                         duration(change.violationSeconds), duration(objective),
-                                         duration(horizon), duration(keep.violationSeconds));
-    if (std::abs(change.violationSeconds - keep.violationSeconds) <= kEpsilon) {
-      comparison += fmt::format(", with {} behind at the end vs {}", count(change.backlogAtHorizon),
-                                count(keep.backlogAtHorizon));
-    }
-    if (!better) {
-      return decision(
-          current,
-          fmt::format(
-              "{} {} {}; {} replicas would add capacity but a {} rebalance puts {} → keep {}",
-              status, arrivals > capacityNow ? ">" : "≤", capacityText, needed, duration(pause),
-              fmt::format("~{} over the {} objective vs ~{} if kept",
-                          duration(change.violationSeconds), duration(objective),
-                          duration(keep.violationSeconds)),
-              current));
-    }
-    const double real = groupCapacity(needed, partitions, healthy, mu);
-    std::string sizing;
-    if (capacityNew + kEpsilon < arrivals || real - arrivals < toDrain / seconds(config_.drain)) {
-      sizing = fmt::format(
-          "{} ({} planned with {} headroom) for {} and {} to drain is the most, "
-          "capped at {}",
-          rate(real), rate(capacityNew), percent(config_.headroom), rate(arrivals), count(toDrain),
-          upper == partitions ? "the partition count" : "max-replicas");
-    } else {
-      sizing = fmt::format(
-          "{} serves {} with {} headroom ({} planned) and drains {} (lag + {} "
-          "rebalance) in {}",
-          rate(real), rate(arrivals), percent(config_.headroom), rate(capacityNew), count(toDrain),
-          duration(pause), duration(toDrain / (real - arrivals)));
-    }
-    return decision(needed, fmt::format("{} {} {} → {} replicas: {}; {}", status,
-                                        arrivals > capacityNow ? ">" : "≤", capacityText, needed,
-                                        sizing, comparison));
+// Up in one step to the size needed, when that beats waiting it out at the current size.
+Decision SloPolicy::scaleUp(const Reading& reading, const Plan& plan) {
+  const int32_t current = reading.current;
+  const int32_t needed = plan.needed;
+  const double mu = estimate_.serviceRate;
+  const double objective = seconds(config_.objective);
+  const double horizon = seconds(config_.horizon);
+  const auto capacity = [&](int32_t replicas, double perReplica) {
+    return groupCapacity(replicas, reading.partitions, reading.healthy, perReplica);
+  };
+  // The fluid model runs at the full rate: headroom sizes the group, it does not slow it.
+  const Forecast keep = forecast(plan.backlog, plan.arrivals, capacity(current, mu), plan.pauseLeft,
+                                 objective, horizon);
+  const Forecast change =
+      forecast(plan.backlog, plan.arrivals, capacity(needed, mu), plan.pause, objective, horizon);
+  const bool tie = std::abs(change.violationSeconds - keep.violationSeconds) <= kEpsilon;
+  const bool better = change.violationSeconds < keep.violationSeconds - kEpsilon ||
+                      (tie && change.backlogAtHorizon < keep.backlogAtHorizon - 0.5);
+  const std::string_view versus = plan.arrivals > plan.capacityNow ? ">" : "≤";
+  if (!better) {
+    return answer(reading, current,
+                  fmt::format("{} {} {}; {} replicas would add capacity but a {} rebalance puts "
+                              "~{} over the {} objective vs ~{} if kept ({}) → keep {}",
+                              plan.status, versus, plan.capacityText, needed, duration(plan.pause),
+                              duration(change.violationSeconds), duration(objective),
+                              duration(keep.violationSeconds), handoffText(), current));
   }
-
-  if (enough <= current && needed < current) {
-    // Down to the largest count needed over the whole scale-in window, if that saves enough.
-    const double watched = seconds(now - *startedAt_);
-    const auto minimumSaving = std::max<int32_t>(
-        1, static_cast<int32_t>(std::ceil(config_.scaleInHysteresis * current - kEpsilon)));
-    const std::string head =
-        fmt::format("{} ≤ {} ({} busy); {} would suffice", status, capacityText,
-                    percent(capacityNow > 0 ? arrivals / capacityNow : 0), needed);
-    if (watched < seconds(config_.scaleInDelay)) {
-      return decision(current, fmt::format("{}, but only {} of the {} scale-in delay observed → "
-                                           "keep {}",
-                                           head, duration(watched),
-                                           duration(seconds(config_.scaleInDelay)), current));
-    }
-    if (lastChangeAt_ && now - *lastChangeAt_ < config_.scaleInDelay) {
-      // One scale-in per delay at most: each costs a pause, and the load it was sized for may
-      // still be settling.
-      return decision(current, fmt::format("{}, but the count changed {} ago (scale-in delay {}) "
-                                           "→ keep {}",
-                                           head, duration(seconds(now - *lastChangeAt_)),
-                                           duration(seconds(config_.scaleInDelay)), current));
-    }
-    if (largest >= current) {
-      return decision(
-          current, fmt::format("{}, but {} were needed {} ago (scale-in delay {}) → keep {}", head,
-                               largest, duration(seconds(now - largestAt)),
-                               duration(seconds(config_.scaleInDelay)), current));
-    }
-    if (!settled) {
-      // The largest count of the window is still falling (the load dropped less than a window
-      // ago): wait for it to settle and scale in once instead of in several paused steps.
-      return decision(current,
-                      fmt::format("{}; at most {} needed for the last {}, still falling → "
-                                  "keep {}",
-                                  head, largest, duration(seconds(config_.scaleInDelay)), current));
-    }
-    if (current - largest < minimumSaving) {
-      return decision(
-          current,
-          fmt::format("{}; {} over the last {} saves {} of {} (< {} hysteresis) → "
-                      "keep {}",
-                      head, largest, duration(seconds(config_.scaleInDelay)), current - largest,
-                      current, percent(config_.scaleInHysteresis), current));
-    }
-    const Forecast cost = forecast(b, arrivals, groupCapacity(largest, partitions, healthy, mu),
-                                   pause, objective, horizon);
-    return decision(
-        largest, fmt::format("{}; at most {} needed for the last {} → {} replicas (saves {}; "
-                             "the {} rebalance costs ~{} over the objective)",
-                             head, largest, duration(seconds(config_.scaleInDelay)), largest,
-                             current - largest, duration(pause), duration(cost.violationSeconds)));
+  std::string comparison = fmt::format("~{} over the {} objective in the next {} vs ~{} if kept",
+                                       duration(change.violationSeconds), duration(objective),
+                                       duration(horizon), duration(keep.violationSeconds));
+  if (tie) {
+    comparison += fmt::format(", with {} behind at the end vs {}", count(change.backlogAtHorizon),
+                              count(keep.backlogAtHorizon));
   }
+  const double toDrain = plan.backlog + plan.arrivals * plan.pause;
+  const double capacityNew = capacity(needed, mu / (1 + config_.headroom));
+  const double real = capacity(needed, mu);
+  std::string sizing;
+  if (capacityNew + kEpsilon < plan.arrivals ||
+      real - plan.arrivals < toDrain / seconds(config_.drain)) {
+    sizing = fmt::format(
+        "{} ({} planned with {} headroom) for {} and {} to drain is the most, capped at {}",
+        rate(real), rate(capacityNew), percent(config_.headroom), rate(plan.arrivals),
+        count(toDrain),
+        reading.upper == reading.partitions ? "the partition count" : "max-replicas");
+  } else {
+    sizing = fmt::format(
+        "{} serves {} with {} headroom ({} planned) and drains {} (lag + {} rebalance) in {}",
+        rate(real), rate(plan.arrivals), percent(config_.headroom), rate(capacityNew),
+        count(toDrain), duration(plan.pause), duration(toDrain / (real - plan.arrivals)));
+  }
+  return answer(reading, needed,
+                fmt::format("{} {} {} → {} replicas: {}; {}; {}", plan.status, versus,
+                            plan.capacityText, needed, sizing, comparison, handoffText()));
+}
 
-  return decision(
-      current,
-      fmt::format("{} {} {}, {} busy → keep {}", status, arrivals > capacityNow ? ">" : "≤",
-                  capacityText, percent(capacityNow > 0 ? arrivals / capacityNow : 0), current));
+// Down to the largest count needed over the whole scale-in window, if that saves enough and, once
+// a handoff has been measured, the handoff to the smaller group keeps within the objective.
+Decision SloPolicy::scaleIn(const Reading& reading, const Plan& plan) {
+  const int32_t current = reading.current;
+  const int32_t largest = plan.largest;
+  const Millis now = reading.now;
+  const std::string delay = duration(seconds(config_.scaleInDelay));
+  const std::string head = fmt::format(
+      "{} ≤ {} ({} busy); {} would suffice", plan.status, plan.capacityText,
+      percent(plan.capacityNow > 0 ? plan.arrivals / plan.capacityNow : 0), plan.needed);
+  const auto hold = [&](const std::string& why) {
+    return answer(reading, current, fmt::format("{}{} → keep {}", head, why, current));
+  };
+  const double watched = seconds(now - *startedAt_);
+  if (watched < seconds(config_.scaleInDelay)) {
+    return hold(
+        fmt::format(", but only {} of the {} scale-in delay observed", duration(watched), delay));
+  }
+  if (lastChangeAt_ && now - *lastChangeAt_ < config_.scaleInDelay) {
+    // One scale-in per delay at most: each costs a pause, and the load it was sized for may
+    // still be settling.
+    return hold(fmt::format(", but the count changed {} ago (scale-in delay {})",
+                            duration(seconds(now - *lastChangeAt_)), delay));
+  }
+  if (largest >= current) {
+    return hold(fmt::format(", but {} were needed {} ago (scale-in delay {})", largest,
+                            duration(seconds(now - plan.largestAt)), delay));
+  }
+  if (!plan.settled) {
+    // The largest count of the window is still falling (the load dropped less than a window
+    // ago): wait for it to settle and scale in once instead of in several paused steps.
+    return hold(fmt::format("; at most {} needed for the last {}, still falling", largest, delay));
+  }
+  const auto minimumSaving = std::max<int32_t>(
+      1, static_cast<int32_t>(std::ceil(config_.scaleInHysteresis * current - kEpsilon)));
+  if (current - largest < minimumSaving) {
+    return hold(fmt::format("; {} over the last {} saves {} of {} (< {} hysteresis)", largest,
+                            delay, current - largest, current, percent(config_.scaleInHysteresis)));
+  }
+  const Forecast cost =
+      forecast(plan.backlog, plan.arrivals,
+               groupCapacity(largest, reading.partitions, reading.healthy, estimate_.serviceRate),
+               plan.pause, seconds(config_.objective), seconds(config_.horizon));
+  // A measured handoff is what scaling in will cost: hold when it makes messages late. The prior
+  // does not hold (rebalance-pause is a guess, and the default is longer than the objective).
+  if (estimate_.handoffLearnt && cost.violationSeconds > kEpsilon) {
+    return hold(
+        fmt::format("; at most {} needed for the last {}, but with {} the {} puts ~{} "
+                    "over the {} objective",
+                    largest, delay, largest, handoffText(), duration(cost.violationSeconds),
+                    duration(seconds(config_.objective))));
+  }
+  return answer(reading, largest,
+                fmt::format("{}; at most {} needed for the last {} → {} replicas (saves {}; the {} "
+                            "rebalance costs ~{} over the objective; {})",
+                            head, largest, delay, largest, current - largest, duration(plan.pause),
+                            duration(cost.violationSeconds), handoffText()));
+}
+
+Decision SloPolicy::answer(const Reading& reading, int32_t replicas, std::string reason) {
+  if (replicas != reading.current) {
+    noteChange(reading.now);
+    previousReplicas_ = replicas;  // the change we asked for is not news when it shows up
+  }
+  return Decision{replicas, std::move(reason)};
 }
 
 }  // namespace ebb::scale

@@ -213,11 +213,14 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
       }
       worker.perform();
       if (audit != nullptr) {
+        // The processing time (epoch microseconds) lets a scale event's partition handoff be
+        // measured: the last message of the old owner to the first of the new one.
         const auto key = message.key();
-        fmt::format_to(std::back_inserter(auditLines), "{}\t{}\t{}\t{}\t{}\n", message.partition(),
-                       message.offset(), key ? *key : std::string_view("-"),
+        fmt::format_to(std::back_inserter(auditLines), "{}\t{}\t{}\t{}\t{}\t{}\n",
+                       message.partition(), message.offset(), key ? *key : std::string_view("-"),
                        envelope ? envelope->producerId : std::string_view("-"),
-                       envelope ? std::to_string(envelope->seq) : std::string("-"));
+                       envelope ? std::to_string(envelope->seq) : std::string("-"),
+                       latency::epochNanos() / 1000);
       }
     }
     if (audit != nullptr) {
@@ -383,6 +386,9 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     }
   }
 
+  // Connected and waiting to be activated; false when stopped first.
+  bool waitAsStandby(const std::atomic<bool>& stop, const std::atomic<bool>* activate);
+
   // Once a second: the Prometheus gauges, and the stats line of the second that ended.
   void publishLatency() {
     std::lock_guard lock(statsMutex);
@@ -410,9 +416,31 @@ ConsumerService::~ConsumerService() = default;
 
 bool ConsumerService::joined() const { return impl_->joinedGroup.load(); }
 
-ConsumerSummary ConsumerService::run(const std::atomic<bool>& stop) {
+bool ConsumerService::Impl::waitAsStandby(const std::atomic<bool>& stop,
+                                          const std::atomic<bool>* activate) {
+  const auto start = Clock::now();
+  if (const auto error = consumer->warmUp(options.startupTimeout)) {
+    spdlog::warn("standby: could not fetch the cluster's metadata yet: {}", error.message());
+  }
+  spdlog::info("standby: connected in {:.0f} ms; joins group {} when activated (SIGUSR1)",
+               secondsSince(start) * 1000, options.group);
+  while (!stop.load() && (activate == nullptr || !activate->load())) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (stop.load()) return false;
+  spdlog::info("standby: activated after {:.1f} s, joining group {}", secondsSince(start),
+               options.group);
+  return true;
+}
+
+ConsumerSummary ConsumerService::run(const std::atomic<bool>& stop,
+                                     const std::atomic<bool>* activate) {
   auto& impl = *impl_;
   const auto& options = impl.options;
+  if (options.standby && !impl.waitAsStandby(stop, activate)) {
+    impl.consumer->close();
+    return impl.summary;
+  }
   impl.consumer->subscribe(options.topics);
   Worker inlineWorker(impl.work, options.seed);
   std::vector<kafka::Message> batch;

@@ -50,15 +50,17 @@ uint64_t sum(const std::vector<Item>& items, Field field) {
 }  // namespace
 
 std::optional<AuditRecord> parseAuditLine(std::string_view line) {
-  std::array<std::string_view, kAuditFields> fields;
-  size_t start = 0;
-  for (size_t i = 0; i < kAuditFields; ++i) {
+  std::array<std::string_view, kAuditFields + 1> fields;
+  size_t count = 0;
+  for (size_t start = 0;; ++count) {
+    if (count == fields.size()) return std::nullopt;
     const size_t tab = line.find('\t', start);
-    const bool last = i + 1 == kAuditFields;
-    if ((tab == std::string_view::npos) != last) return std::nullopt;
-    fields[i] = line.substr(start, last ? std::string_view::npos : tab - start);
+    fields[count] = line.substr(start, tab == std::string_view::npos ? tab : tab - start);
+    if (tab == std::string_view::npos) break;
     start = tab + 1;
   }
+  ++count;
+  if (count < kAuditFields) return std::nullopt;
   AuditRecord record;
   record.key = fields[2];
   record.producer = fields[3];
@@ -69,6 +71,10 @@ std::optional<AuditRecord> parseAuditLine(std::string_view line) {
   if (record.foreign()) {
     if (fields[4] != "-") return std::nullopt;
   } else if (!parseNumber(fields[4], record.seq)) {
+    return std::nullopt;
+  }
+  if (count > kAuditFields &&
+      (!parseNumber(fields[kAuditFields], record.timeMicros) || record.timeMicros < 0)) {
     return std::nullopt;
   }
   return record;

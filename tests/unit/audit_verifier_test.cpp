@@ -245,16 +245,26 @@ TEST(AuditVerifierTest, ParsesAuditLines) {
   EXPECT_EQ(keyed->seq, 42u);
   EXPECT_TRUE(keyed->keyed());
   EXPECT_FALSE(keyed->foreign());
+  EXPECT_EQ(keyed->timeMicros, -1);  // written before audit lines had a time
 
-  const auto foreign = parseAuditLine("0\t1\t-\t-\t-");
+  const auto timed = parseAuditLine("3\t812\tuser-7\thost-1\t42\t1796169600123456");
+  ASSERT_TRUE(timed.has_value());
+  EXPECT_EQ(timed->seq, 42u);
+  EXPECT_EQ(timed->timeMicros, 1796169600123456);
+
+  const auto foreign = parseAuditLine("0\t1\t-\t-\t-\t5");
   ASSERT_TRUE(foreign.has_value());
   EXPECT_TRUE(foreign->foreign());
   EXPECT_FALSE(foreign->keyed());
+  EXPECT_EQ(foreign->timeMicros, 5);
 
   const std::vector<std::string> malformed = {
       "",
       "0\t1\tk\tp",
       "0\t1\tk\tp\t2\textra",
+      "0\t1\tk\tp\t2\t-5",
+      "0\t1\tk\tp\t2\t",
+      "0\t1\tk\tp\t2\t7\t8",
       "-1\t1\tk\tp\t2",
       "0\t-1\tk\tp\t2",
       "x\t1\tk\tp\t2",

@@ -1,4 +1,5 @@
-// The demo's pure pieces: the settings it gives each policy, and the live view's screen and line.
+// The demo's pure pieces: the settings it gives each policy, and the live view's screen and line
+// (apps/ebb/live_view.h, in the ebb_cli_view library).
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -6,11 +7,16 @@
 #include <string>
 
 #include "ebb/demo/demo.h"
-#include "ebb/demo/live_view.h"
+#include "ebb/demo/demo_view.h"
 #include "ebb/scale/policy_factory.h"
+#include "live_view.h"
 
 namespace ebb::demo {
 namespace {
+
+using app::columns;
+using app::renderLine;
+using app::renderView;
 
 TEST(DemoSettingsTest, ReplicaRateFollowsTheWork) {
   EXPECT_NEAR(replicaRate("sleep:1ms"), 909, 1);

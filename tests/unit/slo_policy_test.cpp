@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -428,6 +429,7 @@ TEST(SloPolicyTest, SettingsParseWithUnits) {
                                                     {"drain", "1.5s"},
                                                     {"horizon", "60"},
                                                     {"rebalance-pause", "0ms"},
+                                                    {"handoff-smoothing", "0.25"},
                                                     {"scale-in-delay", "5m"},
                                                     {"scale-in-hysteresis", "0"},
                                                     {"stuck-after", "1h"},
@@ -444,12 +446,14 @@ TEST(SloPolicyTest, SettingsParseWithUnits) {
   EXPECT_EQ(config.drain, 1500ms);
   EXPECT_EQ(config.horizon, 60s);
   EXPECT_EQ(config.rebalancePause, 0ms);
+  EXPECT_EQ(config.handoffSmoothing, 0.25);
   EXPECT_EQ(config.scaleInDelay, 300s);
   EXPECT_EQ(config.scaleInHysteresis, 0);
   EXPECT_EQ(config.stuckAfter, 3600s);
   EXPECT_EQ(config.commitInterval, 5s);
   EXPECT_EQ(SloConfig::fromSettings({}).objective, SloConfig{}.objective);
-  EXPECT_EQ(SloConfig::settingKeys().size(), 16u);
+  EXPECT_EQ(SloConfig::fromSettings({}).handoffSmoothing, 0.5);
+  EXPECT_EQ(SloConfig::settingKeys().size(), 17u);
 }
 
 TEST(SloPolicyTest, BadSettingsNameTheKeyAndWhatIsAccepted) {
@@ -458,25 +462,30 @@ TEST(SloPolicyTest, BadSettingsNameTheKeyAndWhatIsAccepted) {
     std::vector<std::string> fragments;
   };
   const std::vector<Case> cases = {
-      {{{"objectve", "500ms"}}, {"slo setting 'objectve' is unknown", "objective, interval"}},
-      {{{"objective", "5x"}}, {"'objective'", "'5x'", "500ms, 1.5s, 5m or 1h"}},
-      {{{"objective", "fast"}}, {"'objective'", "'fast'", "a bare number is seconds"}},
-      {{{"objective", "-1s"}}, {"'objective'", "'-1s'"}},
+      {{{"objectve", "500ms"}},
+       {"slo setting 'objectve' is unknown", "objective, interval", "handoff-smoothing"}},
+      {{{"objective", "5x"}}, {"objective='5x'", "500ms, 15s, 5m or 1h"}},
+      {{{"objective", "fast"}}, {"objective='fast'", "a bare number is seconds"}},
+      {{{"objective", "-1s"}}, {"objective='-1s'"}},
       {{{"objective", "0ms"}}, {"'objective'", "more than 0"}},
-      {{{"interval", "2 s"}}, {"'interval'"}},
-      {{{"min-replicas", "-1"}}, {"'min-replicas'", "whole number >= 0"}},
-      {{{"min-replicas", "1.5"}}, {"'min-replicas'"}},
+      {{{"interval", "2 s"}}, {"interval='2 s'"}},
+      {{{"min-replicas", "-1"}}, {"min-replicas='-1'", "an integer in [0, "}},
+      {{{"min-replicas", "1.5"}}, {"min-replicas='1.5'", "not a whole number"}},
       {{{"min-replicas", "3"}, {"max-replicas", "2"}}, {"'max-replicas'", ">= min-replicas (3)"}},
       {{{"service-rate", "0"}}, {"'service-rate'", "more than 0"}},
-      {{{"service-rate", "lots"}}, {"'service-rate'", "e.g. 1500"}},
+      {{{"service-rate", "lots"}}, {"service-rate='lots'", "not a number"}},
       {{{"smoothing", "0"}}, {"'smoothing'", "(0, 1]"}},
-      {{{"trend-smoothing", "1.5"}}, {"'trend-smoothing'", "[0, 1]"}},
-      {{{"headroom", "-0.1"}}, {"'headroom'", "[0, 10]"}},
+      {{{"trend-smoothing", "1.5"}}, {"trend-smoothing='1.5'", "[0, 1]"}},
+      {{{"headroom", "-0.1"}}, {"headroom='-0.1'", "[0, 10]"}},
       {{{"scale-in-hysteresis", "1"}}, {"'scale-in-hysteresis'", "[0, 1)"}},
       {{{"stuck-after", "500ms"}}, {"'stuck-after'", "at least the interval"}},
       {{{"commit-interval", "1m"}}, {"'stuck-after'", "commit interval (60000 ms)"}},
-      {{{"commit-interval", "1 s"}}, {"'commit-interval'", "'1 s'"}},
-      {{{"rebalance-pause", "soon"}}, {"'rebalance-pause'"}},
+      {{{"commit-interval", "1 s"}}, {"commit-interval='1 s'"}},
+      {{{"rebalance-pause", "soon"}}, {"rebalance-pause='soon'", "500ms"}},
+      {{{"handoff-smoothing", "0"}}, {"'handoff-smoothing'", "(0, 1]"}},
+      {{{"handoff-smoothing", "1.5"}}, {"handoff-smoothing='1.5'", "[0, 1]"}},
+      {{{"handoff-smoothing", "-0.5"}}, {"handoff-smoothing='-0.5'", "[0, 1]"}},
+      {{{"handoff-smoothing", "half"}}, {"handoff-smoothing='half'", "not a number"}},
   };
   for (const Case& c : cases) {
     try {
@@ -492,6 +501,114 @@ TEST(SloPolicyTest, BadSettingsNameTheKeyAndWhatIsAccepted) {
   SloConfig direct;
   direct.headroom = 11;
   EXPECT_THROW(SloPolicy{direct}, std::invalid_argument);
+  SloConfig noSmoothing;
+  noSmoothing.handoffSmoothing = 0;
+  EXPECT_THROW(SloPolicy{noSmoothing}, std::invalid_argument);
+}
+
+// The "one step to the size needed" case above: 24 partitions, 4 replicas saturated at 1.2k/s,
+// 4,800 behind and 4.8k/s arriving. The change must drain the lag and what its own pause adds.
+Decision oneStepUp(SloPolicy& policy, std::optional<double> handoff) {
+  Feed feed(24, 4);
+  feed.preload(4800);
+  policy.decide(feed.observe());
+  Observation o = feed.advance(1, 4800, 4800);
+  o.handoffSeconds = handoff;
+  return policy.decide(o);
+}
+
+TEST(SloPolicyTest, RebalancePauseIsThePriorUntilAHandoffIsMeasured) {
+  SloPolicy policy(exact());
+  EXPECT_EQ(policy.estimate().handoffSeconds, 3);
+  EXPECT_FALSE(policy.estimate().handoffLearnt);
+  // 4,800 + 3 s x 4.8k/s to drain: 6 replicas.
+  const Decision d = oneStepUp(policy, std::nullopt);
+  EXPECT_EQ(d.replicas, 6) << d.reason;
+  EXPECT_TRUE(contains(d.reason, "drains 19,200 (lag + 3 s rebalance)")) << d.reason;
+  EXPECT_TRUE(contains(d.reason, "rebalance pause 3 s assumed")) << d.reason;
+  EXPECT_EQ(policy.estimate().handoffSeconds, 3);
+  EXPECT_FALSE(policy.estimate().handoffLearnt);
+}
+
+TEST(SloPolicyTest, AMeasuredHandoffReplacesThePriorInThePlan) {
+  SloPolicy policy(exact());
+  // 4,800 + 1 s x 4.8k/s: 5 replicas (4.8k/s planned, 5.76k/s to drain 9,600 in 10 s) suffice.
+  const Decision d = oneStepUp(policy, 1.0);
+  EXPECT_EQ(d.replicas, 5) << d.reason;
+  EXPECT_TRUE(contains(d.reason, "drains 9,600 (lag + 1 s rebalance)")) << d.reason;
+  EXPECT_TRUE(contains(d.reason, "handoff 1 s measured")) << d.reason;
+  EXPECT_FALSE(contains(d.reason, "assumed")) << d.reason;
+}
+
+TEST(SloPolicyTest, HandoffSamplesMoveTheEstimateByTheSmoothingWeight) {
+  SloConfig config = exact();
+  config.handoffSmoothing = 0.25;
+  SloPolicy policy(config);
+  Feed feed(12, 4);
+  struct Step {
+    std::optional<double> sample;
+    double expected;
+  };
+  // The first sample replaces the 3 s prior; later ones move it a quarter of the way; an absent
+  // or impossible sample leaves it.
+  const std::vector<Step> steps = {
+      {1.0, 1.0}, {3.0, 1.5}, {std::nullopt, 1.5}, {0.5, 1.25}, {-1.0, 1.25}, {NAN, 1.25},
+  };
+  bool first = true;
+  for (const Step& step : steps) {
+    Observation o = first ? feed.observe() : feed.advance(1, 1000, 1000);
+    first = false;
+    o.handoffSeconds = step.sample;
+    policy.decide(o);
+    EXPECT_DOUBLE_EQ(policy.estimate().handoffSeconds, step.expected);
+    EXPECT_TRUE(policy.estimate().handoffLearnt);
+  }
+}
+
+TEST(SloPolicyTest, ScalesInOnlyWhenTheMeasuredHandoffFitsTheObjective) {
+  struct Case {
+    std::string name;
+    std::optional<double> handoff;
+    int32_t expected;
+    std::vector<std::string> fragments;
+  };
+  // 6 replicas on 12 partitions at 2k/s: 3 would do. During a handoff of p seconds to 3 replicas
+  // (3k/s) a message arriving at once waits p: a 2 s handoff puts 2 s of arrivals over the 500 ms
+  // objective and 2.5 s more while 3 replicas work off the 4,000 it left behind.
+  const std::vector<Case> cases = {
+      {"prior", std::nullopt, 3, {"→ 3 replicas (saves 3", "rebalance pause 3 s assumed"}},
+      {"short handoff",
+       0.2,
+       3,
+       {"→ 3 replicas (saves 3", "the 200 ms rebalance costs ~0 ms", "handoff 200 ms measured"}},
+      {"long handoff",
+       2.0,
+       6,
+       {"at most 3 needed for the last 10 s, but with 3 the handoff 2 s measured puts ~4.5 s over "
+        "the 500 ms objective → keep 6"}},
+  };
+  for (const Case& c : cases) {
+    SloConfig config = exact();
+    config.scaleInDelay = 10s;
+    SloPolicy policy(config);
+    Feed feed(12, 6);
+    Observation start = feed.observe();
+    start.handoffSeconds = c.handoff;
+    policy.decide(start);
+    Decision d;
+    for (int t = 1; t <= 20 && d.replicas != 3; ++t) d = policy.decide(feed.advance(1, 2000, 2000));
+    EXPECT_EQ(d.replicas, c.expected) << c.name << ": " << d.reason;
+    for (const std::string& fragment : c.fragments) {
+      EXPECT_TRUE(contains(d.reason, fragment))
+          << c.name << ": '" << fragment << "' not in " << d.reason;
+    }
+  }
+}
+
+TEST(SloPolicyTest, AnIdleGroupIsNotLateDuringAPause) {
+  // Nothing waits and nothing arrives: a pause makes no message late.
+  EXPECT_EQ(forecast(0, 0, 1000, 3, 0.5, 30).violationSeconds, 0);
+  EXPECT_NEAR(forecast(0, 1, 1000, 3, 0.5, 30).violationSeconds, 2.5 / (1 - 0.001), 1e-9);
 }
 
 }  // namespace

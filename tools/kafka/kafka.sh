@@ -117,8 +117,12 @@ group.coordinator.rebalance.protocols=classic,consumer
 # instead of 45 s: one machine, elastic replicas, quick failover. Members may ask for less.
 group.consumer.min.session.timeout.ms=6000
 group.consumer.session.timeout.ms=10000
-group.consumer.min.heartbeat.interval.ms=1000
-group.consumer.heartbeat.interval.ms=2000
+# KIP-848 moves partitions on heartbeats: an owner learns of a revocation, and a new owner of its
+# assignment, on its next heartbeat. 250 ms instead of 5 s makes a scale event's handoff take a
+# few hundred milliseconds (bench/handoff_bench.sh; docs/SCALING.md "Fast handoff" has the
+# trade-off: about 4 heartbeats/s per member). Groups may set their own, down to the minimum.
+group.consumer.min.heartbeat.interval.ms=100
+group.consumer.heartbeat.interval.ms=${EBB_KAFKA_HEARTBEAT_MS:-250}
 EOF
   local kv
   for kv in "${extra_props[@]}"; do

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ebb/demo/demo_view.h"
 #include "ebb/kafka/client_config.h"
 #include "ebb/report/summary.h"
 
@@ -29,11 +30,12 @@ struct DemoOptions {
   int32_t partitions = 12;
   double objectiveMs = 500;
   std::string work = "sleep:1ms";  // each replica's simulated work per message
+  // Standby replicas kept ready (ebb scale --warm): scale-out activates them at once.
+  int32_t warm = 2;
   std::filesystem::path outDir = "out";
   std::string ebbBinary;    // runs the replicas and the producer
   std::string kafkaScript;  // tools/kafka/kafka.sh
   std::string gnuplot = "gnuplot";
-  bool live = true;  // redraw a screen (a terminal) rather than print lines
 };
 
 // What the demo gives a policy unless --set says otherwise, with the reasons for the report.
@@ -53,6 +55,7 @@ PolicySettings policySettings(const std::string& policy, const DemoOptions& opti
 
 struct DemoOutcome {
   std::filesystem::path reportDir;
+  std::filesystem::path reportFile;  // report.html; empty when no run got far enough for one
   std::vector<report::Summary> runs;
   bool interrupted = false;
   bool verified = false;  // every run's audit files were checked
@@ -70,12 +73,14 @@ class Demo {
   Demo(const Demo&) = delete;
   Demo& operator=(const Demo&) = delete;
 
+  // Where the report goes (created by the constructor): DIR/demo.log can be opened before run().
   const std::filesystem::path& reportDir() const;
 
   // Runs every policy in turn and writes the report. When `stop` is set (SIGINT, SIGTERM) the
   // current run winds down early (producer first, then the replicas drain and commit), later
-  // runs are skipped, and the report covers what ran.
-  DemoOutcome run(const std::atomic<bool>& stop);
+  // runs are skipped, and the report covers what ran. Each run is shown through `view`, which
+  // finish() ends before the run's one-line summary is printed.
+  DemoOutcome run(const std::atomic<bool>& stop, DemoView& view);
 
  private:
   struct Impl;

@@ -70,6 +70,9 @@ class Consumer {
   ~Consumer();
 
   void subscribe(const std::vector<std::string>& topics);
+  // Connects this client to the cluster and fetches its metadata, without joining the group: a
+  // standby replica does this ahead of need, so joining later costs only the group protocol.
+  Error warmUp(std::chrono::milliseconds timeout);
   // The next message or error, or nothing when the timeout passed.
   std::optional<Message> poll(std::chrono::milliseconds timeout);
   // Partitions currently assigned to this member.
@@ -85,10 +88,19 @@ class Consumer {
   // Commits, leaves the group and stops fetching. Idempotent.
   Error close();
 
+  // What the rebalance callback shares with poll() (internal).
+  struct RebalanceState {
+    RebalanceListener* listener = nullptr;
+    std::chrono::steady_clock::time_point rebalancedAt;
+    bool wakePending = false;  // touched only by the thread that polls
+  };
+
  private:
+  void wakeFetchers();
   struct Destroy {
     void operator()(rd_kafka_s* handle) const;
   };
+  std::unique_ptr<RebalanceState> rebalance_;  // before handle_: it outlives the callbacks
   std::unique_ptr<rd_kafka_s, Destroy> handle_;
   bool closed_ = false;
 };

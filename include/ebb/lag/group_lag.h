@@ -61,6 +61,14 @@ class GroupLagMonitor {
   // group has nothing to report and no topic was named.
   GroupLag read(std::chrono::milliseconds now);
 
+  // Just who is in the group and what they own (one admin round trip): for watching a
+  // rebalance settle between readings.
+  struct Membership {
+    size_t members = 0;
+    size_t ownedPartitions = 0;  // of `topic` (distinct partitions assigned to some member)
+  };
+  Membership membership(const std::string& topic);
+
  private:
   kafka::AdminClient& admin_;
   std::string group_;

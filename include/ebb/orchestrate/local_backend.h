@@ -2,7 +2,9 @@
 // the newest replica, which drains, commits and leaves its group within its grace period; a
 // replica that dies on its own is replaced, with a growing delay while replicas keep dying
 // (CrashBackoff); and replicas never outlive this process, even when it is SIGKILLed (the kernel
-// sends them SIGTERM when their parent dies).
+// sends them SIGTERM when their parent dies). With `warm` K, K more replicas run as standbys
+// (started with `standbyArgs`: connected, not in the group); scale-out activates them first
+// (SIGUSR1) and starts new standbys behind them.
 #pragma once
 
 #include <sys/types.h>
@@ -29,6 +31,9 @@ struct LocalBackendOptions {
   // parent, which stops the replicas itself (in its own order, e.g. after draining).
   bool ownProcessGroup = false;
   CrashBackoffOptions crashBackoff;
+  // Standby replicas kept ready ahead of need, and what makes the command a standby (appended).
+  int32_t warm = 0;
+  std::vector<std::string> standbyArgs{"--standby"};
 };
 
 class LocalBackend final : public ReplicaBackend {
@@ -44,22 +49,29 @@ class LocalBackend final : public ReplicaBackend {
   void stopAll() override;
 
   uint64_t restarts() const override { return restarts_; }
-  // Process ids of the running replicas, oldest first.
+  // Process ids of the running replicas, oldest first (standbys not included).
   std::vector<pid_t> pids() const;
+  std::vector<pid_t> standbyPids() const;
+  // Standbys turned into replicas, since the start.
+  uint64_t activations() const { return activations_; }
 
  private:
   struct Replica {
     uint64_t number = 0;
     pid_t pid = -1;
     bool stopping = false;
+    bool standby = false;
     std::chrono::steady_clock::time_point startedAt;
     std::chrono::steady_clock::time_point stopRequestedAt;
   };
-  void start();
+  void start(bool standby);
   void reap();
-  // Starts replicas up to the target, as far as the crash backoff allows now.
+  void stop(Replica& replica);
+  // Activates standbys and starts replicas up to the target, then standbys up to `warm`, as far
+  // as the crash backoff allows now.
   void fillUp();
   int32_t runningCount() const;
+  int32_t standbyCount() const;
 
   LocalBackendOptions options_;
   CrashBackoff crashBackoff_;
@@ -67,6 +79,8 @@ class LocalBackend final : public ReplicaBackend {
   std::vector<Replica> replicas_;
   uint64_t nextNumber_ = 0;
   uint64_t restarts_ = 0;
+  uint64_t activations_ = 0;
+  bool stoppingAll_ = false;
 };
 
 }  // namespace ebb::orchestrate

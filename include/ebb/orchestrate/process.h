@@ -21,6 +21,9 @@ struct SpawnOptions {
   // A process group of its own, so that a terminal's Ctrl-C reaches only us and we decide the
   // order in which children stop (the producer before the consumers, say).
   bool ownProcessGroup = false;
+  // Signals the child starts with blocked (all others unblocked): a signal sent before the child
+  // installed its handler then waits as pending instead of taking its default action.
+  std::vector<int> blockedSignals;
 };
 
 // Starts argv[0] (a path) with `argv`; throws std::runtime_error when an output file cannot be

@@ -36,6 +36,10 @@ struct ScaleEvent {
   int32_t from = 0;
   int32_t to = 0;
   std::string reason;
+  // What it cost, measured after the run from the replicas' files (report/scale_cost.h).
+  std::optional<double> excessP99Ms;
+  std::optional<double> longestGapMs;
+  std::optional<double> decisionToCapacityMs;
 };
 
 // What the timeline does not show: the setup, and what the producer and the audit counted.

@@ -27,10 +27,12 @@ Observation toObservation(const lag::GroupLag& lag, const std::string& topic, Mi
 struct Step {
   Observation observation;
   Decision decision;
+  double wallTime = 0;  // epoch seconds of the decision (0: not known), to line it up with logs
 };
 
 // {"observation": {"at_ms", "replicas", "partitions": [[partition, logStart, logEnd, committed],
-// ...]}, "replicas", "reason"}: one line of `ebb scale --decisions`, enough to replay the policy.
+// ...], "handoff_s"}, "replicas", "reason", "time"}: one line of `ebb scale --decisions`, enough
+// to replay the policy; "time" (epoch seconds) lines it up with the replicas' audit and stats.
 nlohmann::json toJson(const Step& step);
 
 // What a run of the loop amounted to, added up step by step.
@@ -61,6 +63,11 @@ class ControlLoop {
   // The same round with a lag reading the caller made at `now` (so it can show the reading too),
   // and the consumers' own p99 over the last interval when it knows it.
   Step step(Millis now, const lag::GroupLag& lag, std::optional<double> p99Seconds = std::nullopt);
+  // Between rounds, while a change is settling: asks the group who owns what (one admin call) and,
+  // once it has as many members as asked for and every partition an owner, records the time since
+  // the decision; the next observation carries it (Observation::handoffSeconds). run() calls it
+  // every 100 ms; a caller driving step() itself may too. Never throws.
+  void watchHandoff(Millis now);
   // Rounds every policy interval until `stop` is set; failed readings are logged, counted and
   // retried next interval, with the replicas left as they are.
   void run(const std::atomic<bool>& stop);
@@ -77,6 +84,16 @@ class ControlLoop {
   std::function<void(const Step&)> onStep_;
   std::unique_ptr<Metrics> metrics_;
   int32_t lastDesired_ = -1;
+  // The last change of the replica count not yet settled: when it was decided, and to what.
+  struct PendingChange {
+    Millis at;
+    int32_t replicas;
+  };
+  std::optional<PendingChange> pending_;
+  std::optional<double> measured_;  // settled since the last observation
+  size_t partitions_ = 0;           // of the topic, at the last reading
+  std::optional<double> measureHandoff(Millis now, const lag::GroupLag& lag);
+  void settle(Millis now, size_t members, size_t owned);
 };
 
 }  // namespace ebb::scale

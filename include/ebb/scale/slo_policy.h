@@ -1,8 +1,9 @@
 // slo: ebb's own scaling policy. It learns the arrival rate (Holt's double exponential smoothing)
 // and what one replica consumes (only while replicas are saturated) from offsets alone, sizes the
 // group in one step to serve the arrivals with headroom and drain the backlog, weighs the pause a
-// rebalance costs against what the change gains, scales in slowly, ignores stuck partitions and
-// never runs more replicas than partitions. Pure: time comes in with each observation.
+// rebalance costs (learnt from measured handoffs) against what the change gains, scales in slowly
+// and only when the handoff fits the objective, ignores stuck partitions and never runs more
+// replicas than partitions. Pure: time comes in with each observation.
 #pragma once
 
 #include <cstdint>
@@ -30,9 +31,12 @@ struct SloConfig {
   // Plan as if a replica delivered serviceRate / (1 + headroom): room for bursts and for the
   // queueing delay that grows fast near full utilisation.
   double headroom = 0.2;
-  Millis drain{10'000};         // drain the backlog (and what a rebalance adds to it) within this
-  Millis horizon{30'000};       // how far ahead a change's gain and cost are weighed
-  Millis rebalancePause{3000};  // consumption stops this long for every membership change
+  Millis drain{10'000};    // drain the backlog (and what a rebalance adds to it) within this
+  Millis horizon{30'000};  // how far ahead a change's gain and cost are weighed
+  // Consumption stops this long for every membership change: the prior, until the first measured
+  // handoff (Observation::handoffSeconds) replaces it.
+  Millis rebalancePause{3000};
+  double handoffSmoothing = 0.5;  // weight of a new handoff sample after the first, (0, 1]
   // Scale in only to the largest count needed over this window, and only when it removes at
   // least scaleInHysteresis of the replicas (and at least one).
   Millis scaleInDelay{60'000};
@@ -47,11 +51,11 @@ struct SloConfig {
   // Throws std::invalid_argument naming the setting and the accepted range.
   void validate() const;
   // Keys: objective, interval, min-replicas, max-replicas, service-rate, smoothing,
-  // trend-smoothing, service-smoothing, headroom, drain, horizon, rebalance-pause, scale-in-delay,
-  // scale-in-hysteresis, stuck-after, commit-interval. Durations as every policy reads them:
-  // "500ms", "1.5s", "5m", "1h", a bare number is seconds.
-  // Unknown keys and bad values throw std::invalid_argument naming the key and what is accepted.
-  // The result is validated.
+  // trend-smoothing, service-smoothing, headroom, drain, horizon, rebalance-pause,
+  // handoff-smoothing, scale-in-delay, scale-in-hysteresis, stuck-after, commit-interval, read by
+  // PolicySettings (durations "500ms", "1.5s", "5m", "1h", a bare number is seconds). Unknown keys
+  // and bad values throw std::invalid_argument naming the key and what is accepted. The result is
+  // validated.
   static SloConfig fromSettings(const std::map<std::string, std::string>& settings);
   static const std::vector<std::string_view>& settingKeys();
 };
@@ -63,6 +67,10 @@ struct SloEstimate {
   double arrivalNoise = 0;  // mean absolute miss of the one-step forecast, messages/s
   double serviceRate = 0;   // per replica, messages/s
   bool serviceRateLearnt = false;
+  // What a membership change stops the moved partitions for: rebalance-pause until the first
+  // measured handoff, then smoothed over the samples.
+  double handoffSeconds = 0;
+  bool handoffLearnt = false;
   int64_t backlog = 0;                   // lag of the partitions that are not stuck
   double uncommitted = 0;                // of it, processed but not committed yet (estimated)
   std::vector<int32_t> stuckPartitions;  // ascending
@@ -105,17 +113,72 @@ class SloPolicy final : public Policy {
     int32_t replicas;
   };
 
-  Decision baseline(const Observation& observation, int32_t lower, int32_t upper);
   struct Window {  // where the current service-rate sample started
     Millis at;
     std::vector<int64_t> committed;
     std::vector<int64_t> lags;
   };
+  // Offsets per partition since the last observation.
+  struct Offsets {
+    std::vector<int64_t> lags;
+    std::vector<int64_t> committed;  // effective: the log start when the group has none
+    int64_t produced = 0;            // over all partitions
+  };
+  // What estimation found in one observation: the input of planning.
+  struct Reading {
+    Millis now{0};
+    int32_t current = 0;  // replicas running
+    int32_t partitions = 0;
+    int32_t healthy = 0;  // partitions not stuck
+    int32_t lower = 0;    // the bounds, within the partition count
+    int32_t upper = 0;
+    double arrivalSample = 0;
+    std::string stuckNote;
+    std::optional<double> p99Seconds;
+  };
+  // The figures a decision is made from.
+  struct Plan {
+    double rateNow = 0;    // arrivals planned for, all partitions, before the trend
+    double rise = 0;       // what the trend adds to it
+    double arrivals = 0;   // planned on the healthy partitions
+    double backlog = 0;    // the lag less its uncommitted share
+    double pause = 0;      // what a change stops consumption for (the handoff estimate)
+    double pauseLeft = 0;  // of a change under way
+    double capacityNow = 0;
+    int32_t enough = 0;   // the size that copes as is
+    int32_t needed = 0;   // the size to change to (drains its own pause too)
+    int32_t largest = 0;  // the most needed over the scale-in window, and when
+    Millis largestAt{0};
+    bool settled = false;  // the window's largest not falling since the last decision
+    std::string status;
+    std::string capacityText;
+  };
+
+  Decision baseline(const Observation& observation, int32_t lower, int32_t upper);
+
+  // Estimation: offsets, stuck partitions, arrival and service rates, handoff cost.
+  Reading read(const Observation& observation, int32_t lower, int32_t upper);
+  Offsets readOffsets(const Observation& observation);
+  std::vector<bool> findStuck(const Observation& observation, const Offsets& offsets,
+                              Reading& reading);
+  void learnArrivalRate(double sample, double dt);
+  void learnHandoff(std::optional<double> sample);
   void noteChange(Millis at);
   void startWindow(Millis at, const std::vector<int64_t>& committed,
                    const std::vector<int64_t>& lags);
   void learnServiceRate(Millis now, int32_t replicas, const std::vector<int64_t>& committed,
                         const std::vector<int64_t>& lags, const std::vector<bool>& stuck);
+  Millis handoff() const;           // the pause a change costs, as estimated now
+  std::string handoffText() const;  // "handoff 400 ms measured", "rebalance pause 3 s assumed"
+
+  // Planning: sizing, scale-up, scale-in.
+  Plan plan(const Reading& reading);
+  void recommend(const Reading& reading, Plan& plan);
+  std::string describe(const Reading& reading, const Plan& plan) const;
+  Decision choose(const Reading& reading, const Plan& plan);
+  Decision scaleUp(const Reading& reading, const Plan& plan);
+  Decision scaleIn(const Reading& reading, const Plan& plan);
+  Decision answer(const Reading& reading, int32_t replicas, std::string reason);
   int32_t size(double arrivalRate, double backlog, int32_t partitions, int32_t healthy,
                int32_t lower, int32_t upper) const;
 

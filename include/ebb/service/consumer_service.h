@@ -40,6 +40,9 @@ struct ConsumerOptions {
   std::chrono::milliseconds startupTimeout{30'000};
   uint64_t maxMessages = 0;  // stop after this many (0: until stopped)
   uint64_t seed = 1;
+  // A warm standby: connect and fetch metadata at start, then join the group only once
+  // run()'s `activate` flag is set (ebb consume --standby: on SIGUSR1).
+  bool standby = false;
 };
 
 struct RebalanceEvent {
@@ -69,7 +72,9 @@ class ConsumerService {
   ~ConsumerService();
 
   // Consumes until `stop` is set or maxMessages are processed, then drains, commits and leaves.
-  ConsumerSummary run(const std::atomic<bool>& stop);
+  // A standby (options.standby) first waits, connected, until `activate` is set (or `stop`: then
+  // it ends without ever joining).
+  ConsumerSummary run(const std::atomic<bool>& stop, const std::atomic<bool>* activate = nullptr);
   // True once the member has joined its group (received its first assignment, even an empty one).
   bool joined() const;
 

@@ -16,19 +16,22 @@
 
 namespace ebb::verify {
 
-// One audit line: `partition<TAB>offset<TAB>key<TAB>producer<TAB>seq`.
+// One audit line: `partition<TAB>offset<TAB>key<TAB>producer<TAB>seq<TAB>time`, time being when
+// the message was processed (epoch microseconds); files written before it had no time field.
 struct AuditRecord {
   int32_t partition = 0;
   int64_t offset = 0;
   std::string_view key;       // "-": the message had no key
   std::string_view producer;  // "-": no ebb envelope (a foreign message; seq is "-" too)
   uint64_t seq = 0;
+  int64_t timeMicros = -1;  // -1: the line has no time field
 
   bool keyed() const { return key != "-"; }
   bool foreign() const { return producer == "-"; }
 };
 
-// `line` without its '\n'; nothing when it is not five tab-separated fields of the right kinds.
+// `line` without its '\n'; nothing when it is not five or six tab-separated fields of the right
+// kinds.
 std::optional<AuditRecord> parseAuditLine(std::string_view line);
 
 struct Expectation {

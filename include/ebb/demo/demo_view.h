@@ -1,7 +1,8 @@
-// What `ebb demo` shows while it runs: a screen redrawn once a second on a terminal, or one plain
-// line at a time for logs and CI. Pure: a state in, text out.
+// What `ebb demo` reports while it runs: the state of the current run as data, and the interface a
+// front end implements to show it (the terminal's screen and log lines live in apps/ebb).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -35,16 +36,21 @@ struct ViewState {
   std::string lastReason;                        // the policy's latest reason, change or not
 };
 
-// The screen: lines ending in '\n', none wider than `width` columns; ANSI colours when `color`.
-std::string renderView(const ViewState& state, int width, bool color);
-
-// One line without colours, for a log: time, rates, lag, replicas, latency.
-std::string renderLine(const ViewState& state);
+// Where the demo reports to. Called from the demo's thread only.
+class DemoView {
+ public:
+  virtual ~DemoView() = default;
+  // The state once a tick (about a second) and at phase changes.
+  virtual void show(const ViewState& state) = 0;
+  // A scale event or a phase change, as a sentence (a screen may already show it).
+  virtual void note(const std::string& text) = 0;
+  // Text below the view (lines ending in '\n'), which stays as it was last shown.
+  virtual void print(const std::string& text) = 0;
+  // The current run is over: nothing more is shown until the next run's first show().
+  virtual void finish() = 0;
+};
 
 // 92 -> "1:32".
 std::string clock(double seconds);
-
-// Columns `text` takes on a terminal: UTF-8 code points (the view uses no wide characters).
-size_t columns(const std::string& text);
 
 }  // namespace ebb::demo

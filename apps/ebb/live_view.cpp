@@ -1,12 +1,19 @@
-#include "ebb/demo/live_view.h"
+// The live view's text: ANSI colours and column counting for a terminal.
+#include "live_view.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
-namespace ebb::demo {
+namespace ebb::app {
 namespace {
+
+using demo::clock;
 
 constexpr const char* kReset = "\x1b[0m";
 constexpr const char* kBold = "\x1b[1m";
@@ -109,11 +116,6 @@ std::vector<std::string> wrap(const std::string& text, size_t width, size_t maxL
 
 }  // namespace
 
-std::string clock(double seconds) {
-  const auto whole = static_cast<int64_t>(std::max(0.0, std::floor(seconds)));
-  return fmt::format("{}:{:02}", whole / 60, whole % 60);
-}
-
 size_t columns(const std::string& text) {
   size_t count = 0;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -128,7 +130,7 @@ size_t columns(const std::string& text) {
   return count;
 }
 
-std::string renderView(const ViewState& s, int width, bool color) {
+std::string renderView(const demo::ViewState& s, int width, bool color) {
   // Narrow terminals get lines cut short rather than wrapped (a wrapped line would break the
   // redraw, which moves the cursor up by the lines it drew).
   const auto w = static_cast<size_t>(std::max(width, 40));
@@ -215,7 +217,7 @@ std::string renderView(const ViewState& s, int width, bool color) {
   return screen;
 }
 
-std::string renderLine(const ViewState& s) {
+std::string renderLine(const demo::ViewState& s) {
   std::string line = fmt::format(
       "{} / {} {} [{}] target {}/s produced {}/s consumed {}/s lag {} replicas {} running, {} "
       "desired, {} in the group; p50 {} p99 {} (objective {})",
@@ -225,4 +227,4 @@ std::string renderLine(const ViewState& s) {
   return line;
 }
 
-}  // namespace ebb::demo
+}  // namespace ebb::app
