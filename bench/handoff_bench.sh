@@ -98,11 +98,9 @@ eager=(--group-protocol classic --assignor range)
 run_case kip848-fast-warm-k1 250 2 1 "$events" "${kip848[@]}"
 run_case kip848-fast-warm-kN 250 2 "$base" "$events" "${kip848[@]}"
 run_case kip848-fast-cold-k1 250 0 1 "$quick_events" "${kip848[@]}"
-run_case coop-default-warm-k1 250 2 1 "$quick_events" "${coop[@]}"
 run_case coop-fast-warm-k1 250 2 1 "$quick_events" "${coop[@]}" -X heartbeat.interval.ms=250
 run_case eager-fast-warm-k1 250 2 1 "$quick_events" "${eager[@]}" -X heartbeat.interval.ms=250
 run_case kip848-2s-cold-k1 2000 0 1 "$quick_events" "${kip848[@]}"
-run_case kip848-5s-cold-k1 5000 0 1 "$quick_events" "${kip848[@]}"
 
 mkdir -p "$(dirname "$chart")"
 python3 - "$work" "$report" "$chart" "$rate" "$partitions" "$base" "$period" <<'PY'

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The elastic loop on the real broker: the same load spike for the static, keda and slo policies
 # (time until lag recovers, p99 end-to-end latency during the spike, SLO-violation seconds,
-# replica-seconds, scale events, messages lost), and the price of one scale event (how long
-# consumption pauses when a member joins or leaves) for the consumer group protocol (KIP-848),
-# classic cooperative-sticky and classic eager (range). Writes its section of docs/BENCHMARKS.md
+# replica-seconds, scale events, messages lost); what one scale event costs is
+# bench/handoff_bench.sh. Writes its section of docs/BENCHMARKS.md
 # (or $1) and the chart docs/img/scaling-spike.svg.
 #   bench/scaling_bench.sh [OUTPUT.md]
 set -euo pipefail
@@ -88,39 +87,6 @@ run_policy static static replicas=2
 run_policy keda keda lagThreshold=450 minReplicaCount=1
 run_policy slo slo objective=${objective_ms}ms service-rate=900
 
-# The price of a scale event: two members consume 2,000 msg/s, a third joins at 10 s and leaves at
-# 20 s; each member reports how long its processing paused in rebalances.
-pause_run() {
-  local name="$1"
-  shift
-  local dir="$work/pause-$name" pids=()
-  mkdir -p "$dir"
-  create_topic "pause-$name"
-  log "scale-event pause: $name"
-  "$ebb" --log-level warn produce -b "$bootstrap" -t "pause-$name" --rate 2000 --duration 35 \
-    >/dev/null &
-  local producer=$!
-  for member in 0 1; do
-    "$ebb" --log-level warn consume -b "$bootstrap" -t "pause-$name" -g "pause-$name" \
-      --work sleep:200us "$@" -o json >"$dir/member-$member.json" &
-    pids+=($!)
-  done
-  sleep 10
-  "$ebb" --log-level warn consume -b "$bootstrap" -t "pause-$name" -g "pause-$name" \
-    --work sleep:200us "$@" -o json >"$dir/member-2.json" &
-  local joiner=$!
-  sleep 10
-  kill -TERM "$joiner"
-  wait "$joiner"
-  sleep 10
-  kill -TERM "${pids[@]}"
-  wait "${pids[@]}"
-  wait "$producer"
-}
-pause_run consumer --group-protocol consumer
-pause_run cooperative-sticky --group-protocol classic --assignor cooperative-sticky
-pause_run range --group-protocol classic --assignor range
-
 mkdir -p "$(dirname "$chart")"
 python3 - "$work" "$report" "$chart" "$objective_ms" "$base_rate" "$profile" "$duration" <<'PY'
 import glob, io, json, os, subprocess, sys
@@ -202,15 +168,6 @@ plot.write("unset multiplot\n")
 open(os.path.join(work, "chart.gp"), "w").write(plot.getvalue())
 subprocess.run(["gnuplot", os.path.join(work, "chart.gp")], check=True)
 
-pauses = []
-for name, label in [("consumer", "consumer (KIP-848)"), ("cooperative-sticky", "classic cooperative-sticky"), ("range", "classic eager (range)")]:
-    members = [json.load(open(os.path.join(work, f"pause-{name}", f"member-{m}.json"))) for m in (0, 1)]
-    # The two long-lived members: the longest pause either saw while the third joined and left.
-    worst = max((e["paused_s"] for m in members for e in m["rebalances"]), default=0)
-    total = max(m["rebalance_paused_seconds"] for m in members)
-    events = max(len(m["rebalances"]) for m in members)
-    pauses.append((label, worst, total, events))
-
 out = io.StringIO()
 out.write(f"""## Elastic scaling on the real broker
 
@@ -231,20 +188,9 @@ for name, recover, spike_p99, violation, rs, events, peak, peak_lag, lost, dup i
 out.write(f"""
 ![rates, lag, replicas and p99 over time per policy](img/scaling-spike.svg)
 
-### The price of one scale event
-
-Two members consume 2,000 msg/s (`--work sleep:200us`); a third joins at 10 s and leaves at 20 s.
-The figure is the longest time a long-lived member's processing was held up by a rebalance
-(from `ebb consume`'s own rebalance events: revoke-to-assign for eager protocols, the revoke's
-drain-and-commit otherwise). It is the client-side hold-up only: the time between the coordinator
-starting a rebalance and the member's callback (a poll and a heartbeat away) is not in it. KEDA's
-replica-seconds stop at the end of the run; it would keep its peak for the 5-minute scale-down window.
-
-| group protocol | longest pause s | total pause s | rebalance events seen |
-|---|---:|---:|---:|
+The cost of each scale event (excess p99, partition gaps, decision to capacity) is measured by
+`bench/handoff_bench.sh`, below.
 """)
-for label, worst, total, events in pauses:
-    out.write(f"| {label} | {worst:.3f} | {total:.3f} | {events} |\n")
 
 begin, end = "<!-- scaling-bench:begin -->\n", "<!-- scaling-bench:end -->\n"
 text = open(report).read() if os.path.exists(report) else "# Benchmarks\n\n"

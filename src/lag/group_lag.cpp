@@ -17,12 +17,17 @@ GroupLagMonitor::GroupLagMonitor(kafka::AdminClient& admin, std::string group,
 GroupLagMonitor::Membership GroupLagMonitor::membership(const std::string& topic) {
   const auto description = admin_.describeGroup(group_);
   std::set<int32_t> owned;
+  size_t owning = 0;
   for (const auto& member : description.members) {
+    bool owns = false;
     for (const auto& tp : member.assignment) {
-      if (tp.topic == topic) owned.insert(tp.partition);
+      if (tp.topic != topic) continue;
+      owned.insert(tp.partition);
+      owns = true;
     }
+    if (owns) ++owning;
   }
-  return {description.members.size(), owned.size()};
+  return {description.members.size(), owned.size(), owning};
 }
 
 GroupLag GroupLagMonitor::read(std::chrono::milliseconds now) {

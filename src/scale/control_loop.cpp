@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -142,33 +143,40 @@ Step ControlLoop::decideAndActuate(Millis now, const lag::GroupLag& lag, int32_t
   return result;
 }
 
-// A change has settled once the group has as many members as were asked for and every partition
-// of the topic has an owner again: its cost is the time since the decision.
-void ControlLoop::settle(Millis now, size_t members, size_t owned) {
-  if (!pending_ || static_cast<int32_t>(members) != pending_->replicas || owned < partitions_) {
-    return;
-  }
-  measured_ = std::chrono::duration<double>(now - pending_->at).count();
+// A change has settled once the group has as many members as were asked for, every partition of
+// the topic has an owner and every member (up to the partition count) owns one.
+void ControlLoop::settle(Millis now, const lag::GroupLagMonitor::Membership& membership) {
+  if (!pending_) return;
+  if (static_cast<int32_t>(membership.members) != pending_->replicas) return;
+  if (!pending_->joinedAt) pending_->joinedAt = now;
+  const auto owners = std::min<size_t>(membership.members, partitions_);
+  if (membership.ownedPartitions < partitions_ || membership.owningMembers < owners) return;
+  measured_ = std::chrono::duration<double>(now - *pending_->joinedAt).count();
+  spdlog::debug("the last scale event's handoff took {:.3f} s ({:.3f} s after its decision)",
+                *measured_, std::chrono::duration<double>(now - pending_->at).count());
   pending_.reset();
-  spdlog::debug("the last scale event settled {:.3f} s after its decision", *measured_);
 }
 
 std::optional<double> ControlLoop::measureHandoff(Millis now, const lag::GroupLag& lag) {
-  partitions_ = static_cast<size_t>(std::ranges::count_if(
-      lag.partitions, [&](const lag::PartitionLag& p) { return p.topic == topic_; }));
-  const auto owned =
-      static_cast<size_t>(std::ranges::count_if(lag.partitions, [&](const lag::PartitionLag& p) {
-        return p.topic == topic_ && !p.owner.empty();
-      }));
-  settle(now, lag.members, owned);
+  lag::GroupLagMonitor::Membership membership{.members = lag.members};
+  std::set<std::string> owners;
+  partitions_ = 0;
+  for (const auto& p : lag.partitions) {
+    if (p.topic != topic_) continue;
+    ++partitions_;
+    if (p.owner.empty()) continue;
+    ++membership.ownedPartitions;
+    owners.insert(p.memberId);
+  }
+  membership.owningMembers = owners.size();
+  settle(now, membership);
   return std::exchange(measured_, std::nullopt);
 }
 
 void ControlLoop::watchHandoff(Millis now) {
   if (!pending_ || partitions_ == 0) return;
   try {
-    const auto membership = monitor_.membership(topic_);
-    settle(now, membership.members, membership.ownedPartitions);
+    settle(now, monitor_.membership(topic_));
   } catch (const std::exception& error) {
     spdlog::debug("watching the handoff: {}", error.what());
   }

@@ -1,7 +1,9 @@
 #include "ebb/orchestrate/crash_backoff.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -75,6 +77,45 @@ TEST(LocalBackendTest, ACrashLoopingReplicaIsRestartedWithBackoff) {
   EXPECT_GE(backend.restarts(), 3u);
   EXPECT_LE(backend.restarts(), 7u);
   backend.stopAll();
+}
+
+// Standbys: started ahead of need, activated first on scale-out (the same processes become
+// replicas) and refilled behind; a standby that dies is replaced; stopAll ends them too.
+TEST(LocalBackendTest, WarmStandbysAreActivatedFirstAndRefilled) {
+  // sleep starts with SIGUSR1 blocked as a standby: the activation stays pending, harmless.
+  LocalBackend backend(
+      {.command = {"/bin/sleep", "60"}, .gracePeriod = 2s, .warm = 2, .standbyArgs = {}});
+  backend.scaleTo(1);
+  EXPECT_EQ(backend.pids().size(), 1u);
+  const auto standbys = backend.standbyPids();
+  ASSERT_EQ(standbys.size(), 2u);
+
+  backend.scaleTo(3);
+  const auto running = backend.pids();
+  ASSERT_EQ(running.size(), 3u);
+  for (const pid_t pid : standbys) {
+    EXPECT_NE(std::find(running.begin(), running.end(), pid), running.end())
+        << "standby " << pid << " was not the one activated";
+  }
+  EXPECT_EQ(backend.activations(), 2u);
+  const auto refilled = backend.standbyPids();
+  ASSERT_EQ(refilled.size(), 2u);
+  EXPECT_EQ(std::find(refilled.begin(), refilled.end(), standbys[0]), refilled.end());
+
+  ::kill(refilled[0], SIGKILL);
+  const auto deadline = Clock::now() + 5s;
+  while (backend.restarts() == 0 && Clock::now() < deadline) {
+    backend.reconcile();
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(backend.restarts(), 1u);
+  EXPECT_EQ(backend.standbyPids().size(), 2u) << "the dead standby is replaced";
+  EXPECT_EQ(backend.pids().size(), 3u);
+
+  backend.stopAll();
+  EXPECT_TRUE(backend.pids().empty());
+  EXPECT_TRUE(backend.standbyPids().empty());
+  for (const pid_t pid : running) EXPECT_NE(::kill(pid, 0), 0) << pid << " outlived stopAll";
 }
 
 }  // namespace

@@ -66,6 +66,7 @@ class GroupLagMonitor {
   struct Membership {
     size_t members = 0;
     size_t ownedPartitions = 0;  // of `topic` (distinct partitions assigned to some member)
+    size_t owningMembers = 0;    // members that own at least one partition of `topic`
   };
   Membership membership(const std::string& topic);
 

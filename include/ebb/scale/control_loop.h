@@ -63,9 +63,11 @@ class ControlLoop {
   // The same round with a lag reading the caller made at `now` (so it can show the reading too),
   // and the consumers' own p99 over the last interval when it knows it.
   Step step(Millis now, const lag::GroupLag& lag, std::optional<double> p99Seconds = std::nullopt);
-  // Between rounds, while a change is settling: asks the group who owns what (one admin call) and,
-  // once it has as many members as asked for and every partition an owner, records the time since
-  // the decision; the next observation carries it (Observation::handoffSeconds). run() calls it
+  // Between rounds, while a change is settling: asks the group who owns what (one admin call).
+  // The handoff runs from the moment the group has as many members as asked for (a new replica
+  // joined, or a leaving one left) until every partition has an owner and every member (up to the
+  // partition count) owns one; the next observation carries it (Observation::handoffSeconds).
+  // Process start is not in it: old owners keep consuming while a new replica boots. run() calls it
   // every 100 ms; a caller driving step() itself may too. Never throws.
   void watchHandoff(Millis now);
   // Rounds every policy interval until `stop` is set; failed readings are logged, counted and
@@ -88,12 +90,13 @@ class ControlLoop {
   struct PendingChange {
     Millis at;
     int32_t replicas;
+    std::optional<Millis> joinedAt;  // when the group first had that many members
   };
   std::optional<PendingChange> pending_;
   std::optional<double> measured_;  // settled since the last observation
   size_t partitions_ = 0;           // of the topic, at the last reading
   std::optional<double> measureHandoff(Millis now, const lag::GroupLag& lag);
-  void settle(Millis now, size_t members, size_t owned);
+  void settle(Millis now, const lag::GroupLagMonitor::Membership& membership);
 };
 
 }  // namespace ebb::scale

@@ -30,9 +30,9 @@ struct Observation {
   // Consumers' own end-to-end p99 over the last interval, when the loop can see it.
   std::optional<double> p99Seconds;
   // The measured cost of the last scale event that has settled, reported once, in the observation
-  // right after it was measured: seconds the partitions that moved sat without an owner that
-  // consumed them (from the decision until the group consumed every partition again, at the
-  // loop's resolution). Policies that weigh rebalances learn from it instead of a fixed guess.
+  // right after it was measured: seconds from the group reaching the new member count until every
+  // partition and every member had an owner/partition again (ControlLoop::watchHandoff, 100 ms
+  // resolution). Policies that weigh rebalances learn from it instead of a fixed guess.
   std::optional<double> handoffSeconds;
 };
 
