@@ -103,7 +103,7 @@ run_case eager-fast-warm-k1 250 2 1 "$quick_events" "${eager[@]}" -X heartbeat.i
 run_case kip848-2s-cold-k1 2000 0 1 "$quick_events" "${kip848[@]}"
 
 mkdir -p "$(dirname "$chart")"
-python3 - "$work" "$report" "$chart" "$rate" "$partitions" "$base" "$period" <<'PY'
+PYTHONPATH="$root/bench" python3 - "$work" "$report" "$chart" "$rate" "$partitions" "$base" "$period" <<'PY'
 import io, json, os, subprocess, sys
 work, report, chart = sys.argv[1], sys.argv[2], sys.argv[3]
 rate, partitions, base, period = sys.argv[4:8]
@@ -187,12 +187,7 @@ for r in rows:
     out.write("| " + " | ".join(str(x) for x in r) + " |\n")
 out.write("\n![excess p99 and longest gap per event and case](img/handoff.svg)\n")
 
-begin, end = "<!-- handoff-bench:begin -->\n", "<!-- handoff-bench:end -->\n"
-text = open(report).read() if os.path.exists(report) else "# Benchmarks\n\n"
-if begin not in text:
-    text = text.rstrip("\n") + "\n\n" + begin + end
-head, _, rest = text.partition(begin)
-_, _, tail = rest.partition(end)
-open(report, "w").write(head + begin + out.getvalue() + end + tail)
+from write_section import write_section
+write_section(report, "handoff-bench", out.getvalue())
 print(out.getvalue())
 PY

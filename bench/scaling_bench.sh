@@ -88,7 +88,7 @@ run_policy keda keda lagThreshold=450 minReplicaCount=1
 run_policy slo slo objective=${objective_ms}ms service-rate=900
 
 mkdir -p "$(dirname "$chart")"
-python3 - "$work" "$report" "$chart" "$objective_ms" "$base_rate" "$profile" "$duration" <<'PY'
+PYTHONPATH="$root/bench" python3 - "$work" "$report" "$chart" "$objective_ms" "$base_rate" "$profile" "$duration" <<'PY'
 import glob, io, json, os, subprocess, sys
 work, report, chart, objective_ms = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 base_rate, profile, duration = sys.argv[5], sys.argv[6], int(sys.argv[7])
@@ -192,12 +192,7 @@ The cost of each scale event (excess p99, partition gaps, decision to capacity) 
 `bench/handoff_bench.sh`, below.
 """)
 
-begin, end = "<!-- scaling-bench:begin -->\n", "<!-- scaling-bench:end -->\n"
-text = open(report).read() if os.path.exists(report) else "# Benchmarks\n\n"
-if begin not in text:
-    text = text.rstrip("\n") + "\n\n" + begin + end
-head, _, rest = text.partition(begin)
-_, _, tail = rest.partition(end)
-open(report, "w").write(head + begin + out.getvalue() + end + tail)
+from write_section import write_section
+write_section(report, "scaling-bench", out.getvalue())
 print(out.getvalue())
 PY

@@ -76,6 +76,13 @@ expect "scale: --serve-keda with a replica command" "KEDA runs the replicas" -- 
   "$ebb" scale -b 127.0.0.1:1 -t t -g g --serve-keda :0 -- consume -t t
 expect "scale: --serve-keda with --backend" "excludes" -- \
   "$ebb" scale -b 127.0.0.1:1 -t t -g g --serve-keda :0 --backend local
+expect "scale: --warm with --serve-keda" "--warm is for the local backend" -- \
+  "$ebb" scale -b 127.0.0.1:1 -t t -g g --serve-keda :0 --warm 2
+expect "scale: negative --warm" "--warm" -- "$ebb" scale -b 127.0.0.1:1 -t t -g g --warm=-1
+expect "scale: cycle with bad counts" "counts" -- \
+  "$ebb" scale -b 127.0.0.1:1 -t t -g g --policy cycle --set counts=2,x
+expect "scale-cost: no decisions file" "--decisions" -- \
+  "$ebb" scale-cost --decisions /nonexistent/decisions.jsonl --replicas /tmp
 expect "consume: bad --http" "HOST:PORT" -- "$ebb" consume -b 127.0.0.1:1 -t t -g g --http nowhere
 expect "demo: unknown policy" "--policy" -- "$ebb" demo --policy magic --out "$work/out"
 expect "demo: unknown policy in --compare" "--compare" -- "$ebb" demo --compare slo,magic --out "$work/out"

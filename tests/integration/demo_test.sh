@@ -53,6 +53,11 @@ ups = [e for e in events if e["to"] > e["from"] and 8 <= e["t_s"] <= 22 + 5]
 downs = [e for e in events if e["to"] < e["from"] and e["t_s"] >= 22]
 if not ups: problems.append(f"no scale-out during the spike: {events}")
 if not downs: problems.append(f"no scale-in after the spike: {events}")
+# Each scale event's cost is measured from the replicas' files.
+if not any(e.get("longest_gap_ms") is not None for e in events):
+    problems.append(f"no partition gap measured for any scale event: {events}")
+if not any(e.get("excess_p99_ms") is not None for e in ups):
+    problems.append(f"no excess p99 for the scale-out: {ups}")
 rows = list(csv.DictReader(open(f"{run_dir}/timeseries.csv")))
 if len(rows) < 45: problems.append(f"{len(rows)} timeline rows")
 if max(float(r["produce_rate"]) for r in rows) < 2000: problems.append("no spike in produce_rate")

@@ -55,6 +55,12 @@ check "port taken: non-zero exit" test $? -ne 0
 check "port taken: names the port" contains "$work/taken.err" "port $port on 127.0.0.1 is taken"
 check "port taken: nothing left running" nothing_running "$work/taken"
 
+# A heartbeat interval below the broker's minimum: refused up front, naming the setting.
+EBB_KAFKA_HEARTBEAT_MS=50 bash "$kafka" start --dir "$work/heartbeat" >/dev/null 2>"$work/heartbeat.err"
+check "heartbeat below the minimum: non-zero exit" test $? -ne 0
+check "heartbeat below the minimum: names the setting" contains "$work/heartbeat.err" "group.consumer.heartbeat.interval.ms"
+check "heartbeat below the minimum: nothing left running" nothing_running "$work/heartbeat"
+
 # The JVM cannot start (heap too small): the log tail is shown, nothing is left running.
 EBB_KAFKA_HEAP_OPTS="-Xmx2m" bash "$kafka" start --dir "$work/broken" >/dev/null 2>"$work/broken.err"
 check "broker fails: non-zero exit" test $? -ne 0

@@ -8,6 +8,7 @@
 #       --port PORT      client port of node 1 (default: a free port chosen automatically)
 #       --owner-pid PID  stop the broker when process PID exits (tests, demo: never leave orphans)
 #       --set KEY=VALUE  extra broker property (repeatable)
+#     EBB_KAFKA_HEARTBEAT_MS: the KIP-848 heartbeat interval (default 250; 100 to 15000)
 #   kafka.sh stop [--dir DIR]            stop every node of that run and delete its data
 #   kafka.sh status [--dir DIR]          show nodes and ask the cluster for metadata
 #   kafka.sh run-class CLASS [ARGS...]   run a class from Kafka's jars (ProducerPerformance, ...)
@@ -175,6 +176,9 @@ cmd_start() {
     esac
   done
   [ "$nodes" = 1 ] || [ "$nodes" = 3 ] || die "--nodes must be 1 or 3, got '$nodes'"
+  local heartbeat="${EBB_KAFKA_HEARTBEAT_MS:-250}"
+  [[ "$heartbeat" =~ ^[0-9]+$ ]] && [ "$heartbeat" -ge 100 ] && [ "$heartbeat" -le 15000 ] ||
+    die "EBB_KAFKA_HEARTBEAT_MS (group.consumer.heartbeat.interval.ms) must be a whole number of ms from 100 (the broker's group.consumer.min.heartbeat.interval.ms here) to 15000, got '$heartbeat'"
   if [ -n "$port" ]; then
     [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] ||
       die "--port must be a TCP port number, got '$port'"
