@@ -35,7 +35,7 @@ struct DemoFlags {
   int32_t partitions = 12;
   std::string slo = "500ms";
   std::string work = "sleep:1ms";
-  int32_t warm = 2;
+  int32_t warm = 4;
   std::string out = "out";
   std::string kafkaScript = std::string(EBB_SOURCE_DIR) + "/tools/kafka/kafka.sh";
   bool plain = false;

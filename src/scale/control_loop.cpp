@@ -123,7 +123,11 @@ Step ControlLoop::decideAndActuate(Millis now, const lag::GroupLag& lag, int32_t
   result.wallTime =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const int32_t desired = result.decision.replicas;
-  if (desired != running) pending_ = PendingChange{now, desired};
+  // A group starting from nothing hands nothing over: only changes of a running group count.
+  if (desired != running) {
+    pending_.reset();
+    if (running > 0) pending_ = PendingChange{now, desired, std::nullopt};
+  }
   (desired > running   ? metrics_->up
    : desired < running ? metrics_->down
                        : metrics_->hold)

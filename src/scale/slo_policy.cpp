@@ -399,11 +399,16 @@ void SloPolicy::learnArrivalRate(double sample, double dt) {
 void SloPolicy::learnHandoff(std::optional<double> sample) {
   if (!sample || !std::isfinite(*sample) || *sample < 0) return;  // nothing measured
   const double value = std::min(*sample, kMaxHandoffSeconds);
-  estimate_.handoffSeconds =
-      estimate_.handoffLearnt
-          ? estimate_.handoffSeconds + config_.handoffSmoothing * (value - estimate_.handoffSeconds)
-          : value;
-  estimate_.handoffLearnt = true;
+  const auto learn = [&](double& estimate, bool& learnt) {
+    estimate = learnt ? estimate + config_.handoffSmoothing * (value - estimate) : value;
+    learnt = true;
+  };
+  // After our scale-in it is a scale-in's cost; after our scale-out, a scale-out's; a handoff we
+  // did not cause (the first, or another controller's) says something of both.
+  if (lastDirection_ != Direction::kIn) learn(estimate_.handoffSeconds, estimate_.handoffLearnt);
+  if (lastDirection_ != Direction::kOut) {
+    learn(estimate_.scaleInHandoffSeconds, estimate_.scaleInHandoffLearnt);
+  }
 }
 
 Millis SloPolicy::handoff() const {
@@ -697,28 +702,34 @@ Decision SloPolicy::scaleIn(const Reading& reading, const Plan& plan) {
     return hold(fmt::format("; {} over the last {} saves {} of {} (< {} hysteresis)", largest,
                             delay, current - largest, current, percent(config_.scaleInHysteresis)));
   }
+  // A measured scale-in handoff is what scaling in will cost: hold when it makes messages late.
+  // Neither the prior nor a scale-out's handoff holds it (rebalance-pause is a guess, longer than
+  // the default objective; a scale-out also waits for new members to join).
+  const bool measured = estimate_.scaleInHandoffLearnt;
+  const double pause = measured ? estimate_.scaleInHandoffSeconds : plan.pause;
+  const std::string pauseText =
+      measured ? fmt::format("handoff {} measured", duration(pause)) : handoffText();
   const Forecast cost =
       forecast(plan.backlog, plan.arrivals,
                groupCapacity(largest, reading.partitions, reading.healthy, estimate_.serviceRate),
-               plan.pause, seconds(config_.objective), seconds(config_.horizon));
-  // A measured handoff is what scaling in will cost: hold when it makes messages late. The prior
-  // does not hold (rebalance-pause is a guess, and the default is longer than the objective).
-  if (estimate_.handoffLearnt && cost.violationSeconds > kEpsilon) {
+               pause, seconds(config_.objective), seconds(config_.horizon));
+  if (measured && cost.violationSeconds > kEpsilon) {
     return hold(
         fmt::format("; at most {} needed for the last {}, but with {} the {} puts ~{} "
                     "over the {} objective",
-                    largest, delay, largest, handoffText(), duration(cost.violationSeconds),
+                    largest, delay, largest, pauseText, duration(cost.violationSeconds),
                     duration(seconds(config_.objective))));
   }
   return answer(reading, largest,
                 fmt::format("{}; at most {} needed for the last {} → {} replicas (saves {}; the {} "
                             "rebalance costs ~{} over the objective; {})",
-                            head, largest, delay, largest, current - largest, duration(plan.pause),
-                            duration(cost.violationSeconds), handoffText()));
+                            head, largest, delay, largest, current - largest, duration(pause),
+                            duration(cost.violationSeconds), pauseText));
 }
 
 Decision SloPolicy::answer(const Reading& reading, int32_t replicas, std::string reason) {
   if (replicas != reading.current) {
+    lastDirection_ = replicas > reading.current ? Direction::kOut : Direction::kIn;
     noteChange(reading.now);
     previousReplicas_ = replicas;  // the change we asked for is not news when it shows up
   }

@@ -31,7 +31,7 @@ struct DemoOptions {
   double objectiveMs = 500;
   std::string work = "sleep:1ms";  // each replica's simulated work per message
   // Standby replicas kept ready (ebb scale --warm): scale-out activates them at once.
-  int32_t warm = 2;
+  int32_t warm = 4;
   std::filesystem::path outDir = "out";
   std::string ebbBinary;    // runs the replicas and the producer
   std::string kafkaScript;  // tools/kafka/kafka.sh

@@ -71,6 +71,10 @@ struct SloEstimate {
   // measured handoff, then smoothed over the samples.
   double handoffSeconds = 0;
   bool handoffLearnt = false;
+  // The same for scale-ins alone (a leaving member's partitions move in about one heartbeat,
+  // while a scale-out also waits for new members to join): what the scale-in gate weighs.
+  double scaleInHandoffSeconds = 0;
+  bool scaleInHandoffLearnt = false;
   int64_t backlog = 0;                   // lag of the partitions that are not stuck
   double uncommitted = 0;                // of it, processed but not committed yet (estimated)
   std::vector<int32_t> stuckPartitions;  // ascending
@@ -195,6 +199,9 @@ class SloPolicy final : public Policy {
   bool levelStarted_ = false;
   std::optional<int32_t> previousLargest_;      // the scale-in window's largest count last time
   std::deque<Recommendation> recommendations_;  // within the scale-in window
+  // Which way our last change went, to file the handoff measured after it.
+  enum class Direction { kNone, kOut, kIn };
+  Direction lastDirection_ = Direction::kNone;
 };
 
 }  // namespace ebb::scale
