@@ -195,8 +195,8 @@ TEST_P(ScaleEventsTest, FiftyScaleEventsUnderLoadLoseNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocols, ScaleEventsTest, ::testing::Values("consumer", "classic"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
+                         [](const ::testing::TestParamInfo<std::string>& protocol) {
+                           return protocol.param;
                          });
 
 TEST_F(ScaleTest, SloFollowsALoadStepOutAndBackInWithNothingLost) {
