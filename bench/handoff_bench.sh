@@ -7,9 +7,9 @@
 # decision to capacity (until every new replica processed its first message). Every case is
 # checked with `ebb verify` (0 lost). Writes its section of docs/BENCHMARKS.md (or OUTPUT.md) and
 # the chart docs/img/handoff.svg.
-#   bench/handoff_bench.sh [--events N] [--quick-events M] [OUTPUT.md]
+#   bench/handoff_bench.sh [--events N] [--quick-events M] [--cases A,B] [OUTPUT.md]
 # --events: events per direction for the main case (default 10); --quick-events: for the others
-# (default 3).
+# (default 3); --cases: run only these cases (names below).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,12 +17,14 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/lib.sh"
 events=10
 quick_events=3
+only=""
 report="$root/docs/BENCHMARKS.md"
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) events="$2"; shift 2 ;;
     --quick-events) quick_events="$2"; shift 2 ;;
-    -*) die "usage: handoff_bench.sh [--events N] [--quick-events M] [OUTPUT.md]" ;;
+    --cases) only=",$2,"; shift 2 ;;
+    -*) die "usage: handoff_bench.sh [--events N] [--quick-events M] [--cases A,B] [OUTPUT.md]" ;;
     *) report="$1"; shift ;;
   esac
 done
@@ -51,18 +53,24 @@ trap cleanup EXIT
 
 broker_heartbeat=""
 bootstrap=""
-# use_broker HEARTBEAT_MS: a fresh local broker whose KIP-848 heartbeat interval is HEARTBEAT_MS.
+# use_broker HEARTBEAT_MS[/ASSIGNMENT_MS]: a fresh local broker whose KIP-848 heartbeat interval is
+# HEARTBEAT_MS and, when given, whose assignment interval is ASSIGNMENT_MS (else kafka.sh's).
 use_broker() {
   [ "$broker_heartbeat" = "$1" ] && return
   "$kafka" stop --dir "$run_dir"
-  bootstrap="$(EBB_KAFKA_HEARTBEAT_MS="$1" "$kafka" start --dir "$run_dir" --owner-pid $$)"
+  local heartbeat="${1%%/*}" extra=()
+  [[ "$1" == */* ]] && extra=(--set "group.consumer.assignment.interval.ms=${1#*/}")
+  bootstrap="$(EBB_KAFKA_HEARTBEAT_MS="$heartbeat" "$kafka" start --dir "$run_dir" \
+    --owner-pid $$ "${extra[@]}")"
   broker_heartbeat="$1"
 }
 
-# run_case NAME HEARTBEAT_MS WARM K EVENTS CONSUME-ARG...: one cycle N <-> N+K, EVENTS each way.
+# run_case NAME HEARTBEAT_MS[/ASSIGNMENT_MS] WARM K EVENTS CONSUME-ARG...: one cycle N <-> N+K,
+# EVENTS each way.
 run_case() {
   local name="$1" heartbeat="$2" warm="$3" k="$4" count="$5"
   shift 5
+  [ -z "$only" ] || [[ "$only" == *",$name,"* ]] || return 0
   local dir="$work/$name" topic="handoff-$name"
   mkdir -p "$dir/replicas"
   use_broker "$heartbeat"
@@ -101,6 +109,11 @@ run_case kip848-fast-cold-k1 250 0 1 "$quick_events" "${kip848[@]}"
 run_case coop-fast-warm-k1 250 2 1 "$quick_events" "${coop[@]}" -X heartbeat.interval.ms=250
 run_case eager-fast-warm-k1 250 2 1 "$quick_events" "${eager[@]}" -X heartbeat.interval.ms=250
 run_case kip848-2s-cold-k1 2000 0 1 "$quick_events" "${kip848[@]}"
+# The KIP-1263 assignment interval: the coordinator computes a new target assignment at most this
+# often, so members that join within one interval of the first wait for the next computation.
+run_case kip848-warm4-kN-assign1s 250/1000 "$base" "$base" "$quick_events" "${kip848[@]}"
+run_case kip848-warm4-kN-assign100ms 250/100 "$base" "$base" "$quick_events" "${kip848[@]}"
+run_case kip848-warm4-kN-assign0 250/0 "$base" "$base" "$quick_events" "${kip848[@]}"
 
 mkdir -p "$(dirname "$chart")"
 PYTHONPATH="$root/bench" python3 - "$work" "$report" "$chart" "$rate" "$partitions" "$base" "$period" <<'PY'
@@ -116,6 +129,9 @@ labels = {
     "eager-fast-warm-k1": "classic eager (range), heartbeat 250 ms, --warm 2, k=1",
     "kip848-2s-cold-k1": "KIP-848, heartbeat 2 s (ebb's old local setting), cold starts, k=1",
     "kip848-5s-cold-k1": "KIP-848, heartbeat 5 s (Kafka's default), cold starts, k=1",
+    "kip848-warm4-kN-assign1s": f"KIP-848, heartbeat 250 ms, assignment interval 1 s (Kafka's default), --warm {base}, k=N={base}",
+    "kip848-warm4-kN-assign100ms": f"KIP-848, heartbeat 250 ms, assignment interval 100 ms, --warm {base}, k=N={base}",
+    "kip848-warm4-kN-assign0": f"KIP-848, heartbeat 250 ms, assignment interval 0, --warm {base}, k=N={base}",
 }
 cases = open(os.path.join(work, "cases")).read().split()
 def fmt(spread):
