@@ -175,9 +175,8 @@ class ScaleTest : public ::testing::Test {
 class ScaleEventsTest : public ScaleTest, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(ScaleEventsTest, FiftyScaleEventsUnderLoadLoseNothing) {
-  auto scale =
-      startScale("cycle", {"counts=2,3", "period=1500ms", "interval=250ms"},
-                 {"--group-protocol", GetParam()}, {"--warm", "1"});
+  auto scale = startScale("cycle", {"counts=2,3", "period=1500ms", "interval=250ms"},
+                          {"--group-protocol", GetParam()}, {"--warm", "1"});
   // Produce for 80 s: 53 periods of 1.5 s, a scale event at each.
   auto producer = startProducer({"--rate", "400", "--duration", "80"});
   const uint64_t acknowledged = producerAcknowledged(producer);
