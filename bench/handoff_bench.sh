@@ -51,18 +51,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-broker_heartbeat=""
+broker_settings=""
 bootstrap=""
 # use_broker HEARTBEAT_MS[/ASSIGNMENT_MS]: a fresh local broker whose KIP-848 heartbeat interval is
 # HEARTBEAT_MS and, when given, whose assignment interval is ASSIGNMENT_MS (else kafka.sh's).
 use_broker() {
-  [ "$broker_heartbeat" = "$1" ] && return
+  [ "$broker_settings" = "$1" ] && return
   "$kafka" stop --dir "$run_dir"
   local heartbeat="${1%%/*}" extra=()
   [[ "$1" == */* ]] && extra=(--set "group.consumer.assignment.interval.ms=${1#*/}")
   bootstrap="$(EBB_KAFKA_HEARTBEAT_MS="$heartbeat" "$kafka" start --dir "$run_dir" \
     --owner-pid $$ "${extra[@]}")"
-  broker_heartbeat="$1"
+  broker_settings="$1"
 }
 
 # run_case NAME HEARTBEAT_MS[/ASSIGNMENT_MS] WARM K EVENTS CONSUME-ARG...: one cycle N <-> N+K,
