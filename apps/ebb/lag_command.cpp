@@ -91,6 +91,10 @@ void printText(const nlohmann::json& lag) {
   std::cout << "\n";
 }
 
+double epochSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 std::chrono::milliseconds monotonicNow() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now().time_since_epoch());
@@ -127,9 +131,12 @@ int runLag(const LagFlags& flags) {
   kafka::AdminClient admin(config, timeout);
   lag::GroupLagMonitor monitor(admin, flags.group, flags.topics);
   const auto& stop = installStopSignals();
+  admin.setStopFlag(&stop);  // a reading waiting on a cluster that is away ends at SIGTERM
 
   if (!flags.watch && !http) {
-    admin.metadata();  // an unreachable cluster is named as such, not as a group error
+    // An unreachable cluster or unknown topic is named as such, not as a group error; only the
+    // named topic is asked for (a cluster's every topic can be a large answer).
+    admin.metadata(flags.topics.empty() ? std::string() : flags.topics.front());
     // Two readings one interval apart, so rates and lag in seconds mean something.
     monitor.read(monotonicNow());
     if (!sleepUnlessStopped(interval, stop)) return 0;
@@ -137,14 +144,17 @@ int runLag(const LagFlags& flags) {
     return 0;
   }
   const bool clearScreen = flags.watch && flags.service.output == "text" && isatty(STDOUT_FILENO);
+  metrics::LagExporter exporter(*registry, flags.group);
   do {
     try {
       const auto lag = monitor.read(monotonicNow());
-      metrics::publish(*registry, lag);
+      exporter.published(lag, epochSeconds());
       if (http) http->setReady(true);
       if (flags.watch) show(flags, lag, clearScreen);
     } catch (const std::exception& error) {
-      // An exporter outlives a broker restart: report, mark not ready, try again next interval.
+      // An exporter outlives a broker restart: report, drop the stale series, mark not ready,
+      // try again next interval.
+      exporter.failed();
       if (http) http->setReady(false);
       spdlog::warn("lag reading failed: {}", error.what());
     }

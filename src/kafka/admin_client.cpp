@@ -34,15 +34,25 @@ using QueuePtr = std::unique_ptr<rd_kafka_queue_t, QueueDestroy>;
 using EventPtr = std::unique_ptr<rd_kafka_event_t, EventDestroy>;
 using OptionsPtr = std::unique_ptr<rd_kafka_AdminOptions_t, OptionsDestroy>;
 
+// Between two tries of a request the broker called retriable.
+constexpr std::chrono::milliseconds kMaxBackoff{1000};
+
+// How often a blocking call looks at its stop flag.
+constexpr std::chrono::milliseconds kStopCheck{100};
+
+bool stopRequested(const std::atomic<bool>* stop) { return stop != nullptr && stop->load(); }
+
 int toInt(std::chrono::milliseconds timeout) { return static_cast<int>(timeout.count()); }
 
 // One admin request in flight: its own result queue and options with the client's timeout.
 class Request {
  public:
-  Request(rd_kafka_t* handle, rd_kafka_admin_op_t op, std::chrono::milliseconds timeout)
+  Request(rd_kafka_t* handle, rd_kafka_admin_op_t op, std::chrono::milliseconds timeout,
+          const std::atomic<bool>* stop)
       : queue_(rd_kafka_queue_new(handle)),
         options_(rd_kafka_AdminOptions_new(handle, op)),
-        timeout_(timeout) {
+        timeout_(timeout),
+        stop_(stop) {
     std::array<char, 256> reason{};
     rd_kafka_AdminOptions_set_request_timeout(options_.get(), toInt(timeout), reason.data(),
                                               reason.size());
@@ -55,9 +65,17 @@ class Request {
   // Waits for the result event; throws with `what` when none comes or the request failed as a
   // whole.
   EventPtr await(const std::string& what) const {
-    // Leave the request's own timeout room to report its reason before giving up on the queue.
-    EventPtr event(rd_kafka_queue_poll(queue_.get(), toInt(timeout_ + std::chrono::seconds(5))));
-    if (!event) throw KafkaError(what + ": no answer from the cluster in time");
+    // Leave the request's own timeout room to report its reason before giving up on the queue;
+    // wait in slices so that a stop request is seen at once.
+    const auto deadline = std::chrono::steady_clock::now() + timeout_ + std::chrono::seconds(5);
+    EventPtr event;
+    while (!event) {
+      if (stopRequested(stop_)) throw KafkaError(what + ": stopped while waiting for the cluster");
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw KafkaError(what + ": no answer from the cluster in time");
+      }
+      event.reset(rd_kafka_queue_poll(queue_.get(), toInt(kStopCheck)));
+    }
     if (const auto err = rd_kafka_event_error(event.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       throw KafkaError(what + ": " + rd_kafka_event_error_string(event.get()),
                        detail::toError(err));
@@ -69,11 +87,36 @@ class Request {
   QueuePtr queue_;
   OptionsPtr options_;
   std::chrono::milliseconds timeout_;
+  const std::atomic<bool>* stop_;
 };
 
+// What the broker answered. librdkafka leaves the text empty after its "RequestName: " prefix
+// when the broker sent a code without a message: then the code's own description is the answer.
+std::string describeError(const rd_kafka_error_t* error) {
+  std::string text = rd_kafka_error_string(error);
+  const auto code = rd_kafka_error_code(error);
+  if (text.empty() || text.ends_with(": ") || text.ends_with(":")) {
+    if (!text.empty() && text.back() != ' ') text += ' ';
+    text += std::string(rd_kafka_err2str(code)) + " (" + rd_kafka_err2name(code) + ")";
+  }
+  return text;
+}
+
 void throwIfFailed(const rd_kafka_error_t* error, const std::string& what) {
-  if (error != nullptr) {
-    throw KafkaError(what + ": " + rd_kafka_error_string(error), detail::toError(error));
+  if (error != nullptr)
+    throw KafkaError(what + ": " + describeError(error), detail::toError(error));
+}
+
+// The group's coordinator is not ready yet (a fresh broker loads __consumer_offsets on first use,
+// a coordinator moves after a broker restart): asking again in a moment is the answer.
+bool coordinatorNotReady(const rd_kafka_error_t* error) {
+  switch (rd_kafka_error_code(error)) {
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+      return true;
+    default:
+      return rd_kafka_error_is_retriable(error) != 0;
   }
 }
 
@@ -84,6 +127,30 @@ std::vector<TopicPartition> toTopicPartitions(const rd_kafka_topic_partition_lis
     result.push_back({list->elems[i].topic, list->elems[i].partition});
   }
   return result;
+}
+
+GroupDescription toGroupDescription(const std::string& groupId,
+                                    const rd_kafka_ConsumerGroupDescription_t* group) {
+  GroupDescription description;
+  description.groupId = groupId;
+  description.state =
+      rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(group));
+  description.type =
+      rd_kafka_consumer_group_type_name(rd_kafka_ConsumerGroupDescription_type(group));
+  if (const char* assignor = rd_kafka_ConsumerGroupDescription_partition_assignor(group)) {
+    description.assignor = assignor;
+  }
+  for (size_t i = 0; i < rd_kafka_ConsumerGroupDescription_member_count(group); ++i) {
+    const auto* member = rd_kafka_ConsumerGroupDescription_member(group, i);
+    description.members.push_back(GroupMember{
+        .memberId = rd_kafka_MemberDescription_consumer_id(member),
+        .clientId = rd_kafka_MemberDescription_client_id(member),
+        .host = rd_kafka_MemberDescription_host(member),
+        .assignment = toTopicPartitions(
+            rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(member))),
+    });
+  }
+  return description;
 }
 
 // A partition's leader is moving or not known yet (a topic just created, a broker restarting):
@@ -132,6 +199,25 @@ bool isInternalTopic(std::string_view name) {
          name == "__share_group_state";
 }
 
+// One metadata request, asked again in short slices until it is answered, the timeout passed or
+// the stop flag is set (rd_kafka_metadata itself cannot be interrupted).
+rd_kafka_resp_err_t fetchMetadata(rd_kafka_t* handle, rd_kafka_topic_t* only,
+                                  const rd_kafka_metadata_t** raw,
+                                  std::chrono::milliseconds timeout,
+                                  const std::atomic<bool>* stop) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (stop == nullptr)
+      return rd_kafka_metadata(handle, only == nullptr ? 1 : 0, only, raw, toInt(timeout));
+    const auto slice = std::clamp(left, kStopCheck, 5 * kStopCheck);
+    const auto err = rd_kafka_metadata(handle, only == nullptr ? 1 : 0, only, raw, toInt(slice));
+    if (err != RD_KAFKA_RESP_ERR__TIMED_OUT) return err;
+    if (stopRequested(stop) || std::chrono::steady_clock::now() >= deadline) return err;
+  }
+}
+
 }  // namespace
 
 AdminClient::AdminClient(const ClientConfig& config, std::chrono::milliseconds timeout)
@@ -161,7 +247,7 @@ void AdminClient::createTopic(const TopicSpec& spec) {
       throw KafkaError(what + ": config " + key + ": " + rd_kafka_err2str(err));
     }
   }
-  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_);
+  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_, stop_);
   rd_kafka_CreateTopics(handle_.get(), &topic, 1, request.options(), request.queue());
   auto event = request.await(what);
   size_t count = 0;
@@ -199,7 +285,7 @@ void AdminClient::deleteTopic(const std::string& name) {
   rd_kafka_DeleteTopic_t* topic = rd_kafka_DeleteTopic_new(name.c_str());
   std::unique_ptr<rd_kafka_DeleteTopic_t, decltype(&rd_kafka_DeleteTopic_destroy)> owned(
       topic, rd_kafka_DeleteTopic_destroy);
-  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout_);
+  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout_, stop_);
   rd_kafka_DeleteTopics(handle_.get(), &topic, 1, request.options(), request.queue());
   auto event = request.await(what);
   size_t count = 0;
@@ -210,7 +296,12 @@ void AdminClient::deleteTopic(const std::string& name) {
 
 ClusterMetadata AdminClient::metadata(const std::string& topic) {
   const rd_kafka_metadata_t* raw = nullptr;
-  if (const auto err = rd_kafka_metadata(handle_.get(), 1, nullptr, &raw, toInt(timeout_)); err) {
+  // A named topic is asked for alone: a lag reading runs this every interval, and a request for
+  // every topic costs the broker (and the answer's size) in proportion to the cluster.
+  std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)> only(
+      topic.empty() ? nullptr : rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr),
+      rd_kafka_topic_destroy);
+  if (const auto err = fetchMetadata(handle_.get(), only.get(), &raw, timeout_, stop_); err) {
     throw KafkaError(std::string("cannot fetch cluster metadata: ") + rd_kafka_err2str(err) +
                          " (is bootstrap.servers right and the cluster up?)",
                      detail::toError(err));
@@ -228,6 +319,12 @@ ClusterMetadata AdminClient::metadata(const std::string& topic) {
   for (int t = 0; t < raw->topic_cnt; ++t) {
     const auto& rawTopic = raw->topics[t];
     if (!topic.empty() && topic != rawTopic.topic) continue;
+    if (rawTopic.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) continue;  // thrown below
+    if (rawTopic.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      throw KafkaError("cannot fetch the metadata of topic '" + std::string(rawTopic.topic) +
+                           "': " + rd_kafka_err2str(rawTopic.err),
+                       detail::toError(rawTopic.err));
+    }
     TopicInfo info{rawTopic.topic, {}, isInternalTopic(rawTopic.topic)};
     for (int p = 0; p < rawTopic.partition_cnt; ++p) {
       const auto& part = rawTopic.partitions[p];
@@ -247,41 +344,30 @@ ClusterMetadata AdminClient::metadata(const std::string& topic) {
 
 GroupDescription AdminClient::describeGroup(const std::string& groupId) {
   const std::string what = "cannot describe group '" + groupId + "'";
-  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout_);
-  const char* groups[] = {groupId.c_str()};
-  rd_kafka_DescribeConsumerGroups(handle_.get(), groups, 1, request.options(), request.queue());
-  auto event = request.await(what);
-  size_t count = 0;
-  const auto** results = rd_kafka_DescribeConsumerGroups_result_groups(
-      rd_kafka_event_DescribeConsumerGroups_result(event.get()), &count);
-  if (count != 1) throw KafkaError(what + ": unexpected answer");
-  const auto* group = results[0];
-  throwIfFailed(rd_kafka_ConsumerGroupDescription_error(group), what);
-  GroupDescription description;
-  description.groupId = groupId;
-  description.state =
-      rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(group));
-  description.type =
-      rd_kafka_consumer_group_type_name(rd_kafka_ConsumerGroupDescription_type(group));
-  if (const char* assignor = rd_kafka_ConsumerGroupDescription_partition_assignor(group)) {
-    description.assignor = assignor;
+  const auto deadline = std::chrono::steady_clock::now() + timeout_;
+  for (std::chrono::milliseconds backoff{50};; backoff = std::min(2 * backoff, kMaxBackoff)) {
+    Request request(handle_.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout_, stop_);
+    const char* groups[] = {groupId.c_str()};
+    rd_kafka_DescribeConsumerGroups(handle_.get(), groups, 1, request.options(), request.queue());
+    auto event = request.await(what);
+    size_t count = 0;
+    const auto** results = rd_kafka_DescribeConsumerGroups_result_groups(
+        rd_kafka_event_DescribeConsumerGroups_result(event.get()), &count);
+    if (count != 1) throw KafkaError(what + ": unexpected answer");
+    const auto* error = rd_kafka_ConsumerGroupDescription_error(results[0]);
+    if (error != nullptr && coordinatorNotReady(error) && !stopRequested(stop_) &&
+        std::chrono::steady_clock::now() + backoff < deadline) {
+      std::this_thread::sleep_for(backoff);
+      continue;
+    }
+    throwIfFailed(error, what);
+    return toGroupDescription(groupId, results[0]);
   }
-  for (size_t i = 0; i < rd_kafka_ConsumerGroupDescription_member_count(group); ++i) {
-    const auto* member = rd_kafka_ConsumerGroupDescription_member(group, i);
-    description.members.push_back(GroupMember{
-        .memberId = rd_kafka_MemberDescription_consumer_id(member),
-        .clientId = rd_kafka_MemberDescription_client_id(member),
-        .host = rd_kafka_MemberDescription_host(member),
-        .assignment = toTopicPartitions(
-            rd_kafka_MemberAssignment_partitions(rd_kafka_MemberDescription_assignment(member))),
-    });
-  }
-  return description;
 }
 
 std::map<TopicPartition, int64_t> AdminClient::listGroupOffsets(const std::string& groupId) {
   const std::string what = "cannot list committed offsets of group '" + groupId + "'";
-  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout_);
+  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout_, stop_);
   rd_kafka_ListConsumerGroupOffsets_t* query =
       rd_kafka_ListConsumerGroupOffsets_new(groupId.c_str(), nullptr);
   std::unique_ptr<rd_kafka_ListConsumerGroupOffsets_t,
@@ -313,7 +399,7 @@ std::map<TopicPartition, int64_t> AdminClient::listOffsets(
   // 100 + 200 + 400 + 800 ms: enough for a new topic's leaders or a moved leader to become known.
   constexpr int kRetries = 4;
   for (int attempt = 0;; ++attempt) {
-    Request request(handle_.get(), RD_KAFKA_ADMIN_OP_LISTOFFSETS, timeout_);
+    Request request(handle_.get(), RD_KAFKA_ADMIN_OP_LISTOFFSETS, timeout_, stop_);
     rd_kafka_ListOffsets(handle_.get(), list.get(), request.options(), request.queue());
     auto event = request.await(what);
     size_t count = 0;

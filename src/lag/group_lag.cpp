@@ -47,6 +47,13 @@ GroupLag GroupLagMonitor::read(std::chrono::milliseconds now) {
   if (topics.empty()) {
     for (const auto& [tp, offset] : committed) topics.insert(tp.topic);
     for (const auto& [tp, member] : owners) topics.insert(tp.topic);
+    if (topics.empty() && description.state == "Dead") {
+      // What the coordinator says of a group it has no record of (ConsumerGroupCommand: "Group G
+      // not found").
+      throw std::runtime_error("group '" + group_ +
+                               "' does not exist (no members, no committed offsets); name the "
+                               "topic with -t to see its lag from the log start");
+    }
     if (topics.empty()) {
       throw std::runtime_error("group '" + group_ + "' (state " + description.state +
                                ") has no committed offsets and no assigned partitions; name the "

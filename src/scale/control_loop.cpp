@@ -95,6 +95,7 @@ ControlLoop::ControlLoop(lag::GroupLagMonitor& monitor, std::string topic, Polic
       policy_(policy),
       backend_(backend),
       registry_(registry),
+      exporter_(registry, monitor.group()),
       onStep_(std::move(onStep)),
       metrics_(std::make_unique<Metrics>(registry, policy.name())) {}
 
@@ -115,7 +116,9 @@ Step ControlLoop::decideAndActuate(Millis now, const lag::GroupLag& lag, int32_t
   if (running == orchestrate::ReplicaBackend::kCountGroupMembers) {
     running = static_cast<int32_t>(lag.members);
   }
-  metrics::publish(registry_, lag);
+  exporter_.published(
+      lag,
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   Step result{toObservation(lag, topic_, now, running), {}};
   result.observation.p99Seconds = p99Seconds;
   result.observation.handoffSeconds = measureHandoff(now, lag);
@@ -190,15 +193,25 @@ void ControlLoop::run(const std::atomic<bool>& stop) {
   using Clock = std::chrono::steady_clock;
   const auto origin = Clock::now();
   auto next = origin;
+  int failedInARow = 0;
   while (!stop.load()) {
     try {
       step(std::chrono::duration_cast<Millis>(Clock::now() - origin));
+      failedInARow = 0;
     } catch (const std::exception& error) {
       metrics_->failures.Increment();
+      exporter_.failed();
       backend_.reconcile();  // keep replacing crashed replicas while the cluster is away
       spdlog::warn("scaling round skipped: {}", error.what());
+      ++failedInARow;
     }
-    next = std::max(next + policy_.interval(), Clock::now());
+    // A failed round is tried again soon (1 s, 2 s, 4 s... up to the interval) rather than a
+    // whole interval later: at start-up that is the time before the first replica runs.
+    const auto wait =
+        failedInARow == 0
+            ? policy_.interval()
+            : std::min<Millis>(policy_.interval(), Millis(1000 << std::min(failedInARow - 1, 5)));
+    next = std::max(next + wait, Clock::now());
     auto nextWatch = Clock::now() + kWatchEvery;
     while (!stop.load() && Clock::now() < next) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -105,6 +105,19 @@ class LagTest : public ::testing::Test {
   std::string group_;
 };
 
+// Each reading asks the cluster for the named topic's metadata only, never for every topic of
+// the cluster (librdkafka's debug log names each metadata request).
+TEST_F(LagTest, ReadingsAskForTheNamedTopicOnly) {
+  ChildProcess lag({kEbb, "--log-level", "debug", "lag", "-b", bootstrapServers(), "-g", group_,
+                    "-t", topic_, "--interval", "0.5", "-X", "debug=metadata"},
+                   path("lag.out"), path("lag.err"));
+  ASSERT_EQ(lag.wait(60s), std::optional<int>(0)) << readFile(path("lag.err"));
+  const auto log = readFile(path("lag.err"));
+  EXPECT_NE(log.find("Request metadata for 1 topic(s): application requested"), std::string::npos)
+      << log.substr(0, 4000);
+  EXPECT_EQ(log.find("Request metadata for all topics"), std::string::npos) << log.substr(0, 4000);
+}
+
 TEST_F(LagTest, OffsetsAndLagMatchConsumerGroupCommand) {
   // A group that processed part of the topic and left: committed offsets, no members.
   std::string output;

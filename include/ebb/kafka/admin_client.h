@@ -1,6 +1,7 @@
 // Cluster administration through librdkafka's admin API: topics, metadata, groups and offsets.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -79,6 +80,10 @@ class AdminClient {
   AdminClient& operator=(const AdminClient&) = delete;
   ~AdminClient();
 
+  // Set (borrowed, must outlive the calls): every call gives up within ~100 ms once `stop` is
+  // set, throwing KafkaError, instead of waiting out its timeout on a cluster that is away.
+  void setStopFlag(const std::atomic<bool>* stop) { stop_ = stop; }
+
   // Each call throws KafkaError with the broker's reason when it fails.
   void createTopic(const TopicSpec& spec);
   void deleteTopic(const std::string& name);
@@ -97,6 +102,7 @@ class AdminClient {
     void operator()(rd_kafka_s* handle) const;
   };
   std::unique_ptr<rd_kafka_s, Destroy> handle_;
+  const std::atomic<bool>* stop_ = nullptr;
   std::chrono::milliseconds timeout_;
 };
 

@@ -69,6 +69,7 @@ class GroupLagMonitor {
     size_t owningMembers = 0;    // members that own at least one partition of `topic`
   };
   Membership membership(const std::string& topic);
+  const std::string& group() const { return group_; }
 
  private:
   kafka::AdminClient& admin_;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "ebb/lag/group_lag.h"
+#include "ebb/metrics/group_lag_metrics.h"
 #include "ebb/orchestrate/replica_backend.h"
 #include "ebb/scale/policy.h"
 
@@ -83,6 +84,7 @@ class ControlLoop {
   Policy& policy_;
   orchestrate::ReplicaBackend& backend_;
   prometheus::Registry& registry_;
+  metrics::LagExporter exporter_;  // the readings as gauges; dropped while readings fail
   std::function<void(const Step&)> onStep_;
   std::unique_ptr<Metrics> metrics_;
   int32_t lastDesired_ = -1;
