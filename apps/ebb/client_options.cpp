@@ -16,12 +16,24 @@ void ClientOptions::addTo(CLI::App& command) {
                   "librdkafka property KEY=VALUE (repeatable; see librdkafka CONFIGURATION.md)")
       ->envname("EBB_PROPERTIES")
       ->delimiter(';');
+  command
+      .add_option("-F,--properties-file", propertiesFile,
+                  "Read librdkafka properties from FILE, one KEY=VALUE per line (-X wins): the "
+                  "place for credentials, which argv would show to every user of the machine")
+      ->envname("EBB_PROPERTIES_FILE");
 }
 
 kafka::ClientConfig ClientOptions::toConfig(const std::string& clientId) const {
   kafka::ClientConfig config;
   config.bootstrapServers = bootstrapServers;
   config.clientId = clientId;
+  if (!propertiesFile.empty()) {
+    try {
+      config.setFromFile(propertiesFile);
+    } catch (const std::invalid_argument& error) {
+      throw CLI::ValidationError("-F", error.what());
+    }
+  }
   for (const auto& property : properties) {
     try {
       config.set(property);

@@ -1,4 +1,5 @@
-// Flags every subcommand that talks to Kafka shares: -b, -X, and logging (each also from EBB_*).
+// Flags every subcommand that talks to Kafka shares: -b, -X, -F, and logging (each also from
+// EBB_*).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -15,9 +16,11 @@ namespace ebb::app {
 struct ClientOptions {
   std::string bootstrapServers;
   std::vector<std::string> properties;
+  std::string propertiesFile;
 
   void addTo(CLI::App& command);
-  // Validates the -X pairs; throws CLI::ValidationError with the offending value.
+  // Reads -F's file, then the -X pairs over it (kcat's order); throws CLI::ValidationError with
+  // what to fix (for the file: its line number, never its content).
   kafka::ClientConfig toConfig(const std::string& clientId) const;
 };
 

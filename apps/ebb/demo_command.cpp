@@ -116,6 +116,10 @@ void addDemoCommand(CLI::App& app, Runner& runner) {
                    "librdkafka property KEY=VALUE for every client (repeatable)")
       ->envname("EBB_PROPERTIES")
       ->delimiter(';');
+  command
+      ->add_option("-F,--properties-file", flags->client.propertiesFile,
+                   "Read librdkafka properties for every client from FILE, one KEY=VALUE per line")
+      ->envname("EBB_PROPERTIES_FILE");
   command->add_option("--policy", flags->policy, "keda, slo or static")
       ->check(CLI::IsMember(scale::policyNames()));
   command

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -21,6 +22,7 @@
 #include "ebb/orchestrate/external_backend.h"
 #include "ebb/orchestrate/local_backend.h"
 #include "ebb/orchestrate/process.h"
+#include "ebb/orchestrate/properties_file.h"
 #include "ebb/scale/control_loop.h"
 #include "ebb/scale/policy_factory.h"
 #include "output.h"
@@ -50,8 +52,11 @@ std::chrono::milliseconds staleAfter(const scale::Policy& policy) {
   return std::max<std::chrono::milliseconds>(3 * policy.interval(), std::chrono::seconds(10));
 }
 
-// The replicas: child processes of this one, or (--serve-keda) whatever KEDA runs.
-std::unique_ptr<orchestrate::ReplicaBackend> makeBackend(const ScaleFlags& flags) {
+// The replicas: child processes of this one, or (--serve-keda) whatever KEDA runs. Local replicas
+// get the client properties (-X, -F) in `properties`, a private file: the default command with
+// -F, a command of the user's through EBB_PROPERTIES_FILE (which its own -F overrides).
+std::unique_ptr<orchestrate::ReplicaBackend> makeBackend(
+    const ScaleFlags& flags, const orchestrate::PropertiesFile* properties) {
   if (!flags.serveKeda.empty()) {
     if (!flags.replicaArgs.empty()) {
       throw CLI::ValidationError("--serve-keda",
@@ -67,8 +72,10 @@ std::unique_ptr<orchestrate::ReplicaBackend> makeBackend(const ScaleFlags& flags
   if (flags.replicaArgs.empty()) {
     command.insert(command.end(), {"consume", "-b", flags.service.client.bootstrapServers, "-t",
                                    flags.topic, "-g", flags.group});
+    if (properties != nullptr) command.insert(command.end(), {"-F", properties->path().string()});
   } else {
     command.insert(command.end(), flags.replicaArgs.begin(), flags.replicaArgs.end());
+    if (properties != nullptr) ::setenv("EBB_PROPERTIES_FILE", properties->path().c_str(), 1);
   }
   if (!flags.logDir.empty()) std::filesystem::create_directories(flags.logDir);
   return std::make_unique<orchestrate::LocalBackend>(orchestrate::LocalBackendOptions{
@@ -107,10 +114,14 @@ void printText(const nlohmann::json& summary) {
 int runScale(const ScaleFlags& flags) {
   const auto policySettings = parseSettings(flags.settings);
   auto policy = scale::makePolicy(flags.policy, policySettings);
-  auto backend = makeBackend(flags);
+  const auto config = flags.service.client.toConfig("ebb-scale");
+  std::unique_ptr<orchestrate::PropertiesFile> properties;
+  if (!config.properties.empty() && flags.serveKeda.empty()) {
+    properties = std::make_unique<orchestrate::PropertiesFile>(config.properties);
+  }
+  auto backend = makeBackend(flags, properties.get());
   std::optional<metrics::Endpoint> kedaEndpoint;
   if (!flags.serveKeda.empty()) kedaEndpoint = parseKedaEndpoint(flags.serveKeda);
-  const auto config = flags.service.client.toConfig("ebb-scale");
   auto registry = std::make_shared<prometheus::Registry>();
   kafka::AdminClient admin(config);
   lag::GroupLagMonitor monitor(admin, flags.group, {flags.topic});
@@ -145,6 +156,8 @@ int runScale(const ScaleFlags& flags) {
   if (http) http->setReady(true);
   const auto& stop = installStopSignals();
   std::atomic<bool> done{false};
+  // A reading in progress while the cluster is away gives up at once when we are told to stop.
+  admin.setStopFlag(&done);
   // --duration ends the loop like a stop signal would.
   std::jthread timer([&](const std::stop_token& token) {
     const auto end = std::chrono::steady_clock::now() +
@@ -219,7 +232,8 @@ void addScaleCommand(CLI::App& app, Runner& runner) {
       ->check(CLI::Range(0.0, 1e7));
   command->add_option("replica", flags->replicaArgs,
                       "After --: the replica's ebb arguments ({replica} is its number); default: "
-                      "consume -b BOOTSTRAP -t TOPIC -g GROUP");
+                      "consume -b BOOTSTRAP -t TOPIC -g GROUP. -X and -F reach the replicas in a "
+                      "private file (EBB_PROPERTIES_FILE), never on their command line");
   addEnvironmentNames(*command);
   command->callback([flags, &runner] { runner = [flags] { return runScale(*flags); }; });
 }

@@ -27,6 +27,7 @@
 #include "ebb/load/profile.h"
 #include "ebb/orchestrate/local_backend.h"
 #include "ebb/orchestrate/process.h"
+#include "ebb/orchestrate/properties_file.h"
 #include "ebb/report/html_report.h"
 #include "ebb/report/scale_cost.h"
 #include "ebb/scale/control_loop.h"
@@ -433,6 +434,8 @@ class Demo::Impl::Run {
   std::string topic_;
   std::string groupId_;
   std::string producerId_;
+  // The client properties (-X, -F) for the replicas and the producer, in a private file.
+  std::unique_ptr<orchestrate::PropertiesFile> properties_;
 
   // Made by setUp() in this order, and dropped in the reverse one.
   std::optional<kafka::AdminClient> admin_;
@@ -483,7 +486,11 @@ Demo::Impl::Run::Run(const Impl& demo, size_t index, const kafka::ClientConfig& 
              .topic = topic_,
              .load = describeProfile(options_, *demo.profile),
              .objectiveMs = options_.objectiveMs,
-             .duration = options_.durationSeconds} {}
+             .duration = options_.durationSeconds} {
+  if (!config_.properties.empty()) {
+    properties_ = std::make_unique<orchestrate::PropertiesFile>(config_.properties);
+  }
+}
 
 Demo::Impl::RunResult Demo::Impl::Run::execute() {
   setUp();
@@ -496,12 +503,10 @@ Demo::Impl::RunResult Demo::Impl::Run::execute() {
   return buildReport(dir_, facts);
 }
 
-// -b and -X as the replicas and the producer take them.
+// -b and -F as the replicas and the producer take them: properties never on their argv.
 std::vector<std::string> Demo::Impl::Run::clientArgs() const {
   std::vector<std::string> args{"-b", config_.bootstrapServers};
-  for (const auto& [key, value] : config_.properties) {
-    args.insert(args.end(), {"-X", key + "=" + value});
-  }
+  if (properties_) args.insert(args.end(), {"-F", properties_->path().string()});
   return args;
 }
 

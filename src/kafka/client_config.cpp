@@ -1,6 +1,10 @@
 #include "ebb/kafka/client_config.h"
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -13,6 +17,34 @@ void ClientConfig::set(std::string_view keyValue) {
                                 std::string(keyValue) + "' (for example -X linger.ms=5)");
   }
   properties[std::string(keyValue.substr(0, eq))] = std::string(keyValue.substr(eq + 1));
+}
+
+void ClientConfig::setFromFile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) {
+    throw std::invalid_argument("cannot read the properties file " + path.string() + ": " +
+                                std::strerror(errno));
+  }
+  constexpr std::string_view kBlank = " \t\r";
+  size_t number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    const auto first = line.find_first_not_of(kBlank);
+    if (first == std::string::npos || line[first] == '#' || line[first] == '!') continue;
+    const auto last = line.find_last_not_of(kBlank);
+    const std::string_view entry = std::string_view(line).substr(first, last - first + 1);
+    const auto eq = entry.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+      throw std::invalid_argument(path.string() + ":" + std::to_string(number) +
+                                  ": expected a librdkafka property as key=value (the line is not "
+                                  "shown: it may hold a secret)");
+    }
+    // As in Java properties files, blanks around the '=' are not part of the key or the value.
+    const auto key = entry.substr(0, entry.find_last_not_of(kBlank, eq - 1) + 1);
+    auto value = entry.substr(eq + 1);
+    value.remove_prefix(std::min(value.size(), value.find_first_not_of(kBlank)));
+    properties[std::string(key)] = std::string(value);
+  }
 }
 
 std::map<std::string, std::string> ClientConfig::effective() const {

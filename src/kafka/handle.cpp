@@ -1,5 +1,6 @@
 #include "handle.h"
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -37,13 +38,17 @@ ConfPtr makeConf(const ClientConfig& config, const std::map<std::string, std::st
   auto apply = [&](const std::string& key, const std::string& value) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), reason.data(), reason.size()) !=
         RD_KAFKA_CONF_OK) {
-      throw KafkaError("invalid Kafka client property '" + key + "': " + reason.data());
+      // librdkafka's reason may quote the value: not for a secret.
+      throw KafkaError("invalid Kafka client property '" + key + "'" +
+                       (isSecretProperty(key) ? std::string(" (value not shown: a secret)")
+                                              : ": " + std::string(reason.data())));
     }
   };
   for (const auto& [key, value] : defaults) {
     if (!config.properties.contains(key)) apply(key, value);
   }
   for (const auto& [key, value] : config.effective()) apply(key, value);
+  spdlog::debug("kafka client {}: {}", config.clientId, fmt::join(config.printable(), " "));
   rd_kafka_conf_set_log_cb(conf.get(), logCallback);
   rd_kafka_conf_set_error_cb(conf.get(), errorCallback);
   return conf;

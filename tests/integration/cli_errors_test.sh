@@ -28,12 +28,29 @@ expect() {
   fi
 }
 
+# absent NAME TEXT: TEXT appears in neither output of the last expect (a secret must never show).
+absent() {
+  if grep -q -- "$2" "$work/err" "$work/out"; then
+    failures=$((failures + 1))
+    echo "FAILED: $1 (the output shows '$2')"
+  else
+    passed=$((passed + 1))
+    echo "ok: $1"
+  fi
+}
+
 unset EBB_BOOTSTRAP_SERVERS
 expect "no subcommand" "A subcommand is required" -- "$ebb"
 expect "no bootstrap server" "bootstrap-server is required" -- "$ebb" roundtrip
 expect "malformed -X" "key=value" -- "$ebb" roundtrip -b 127.0.0.1:1 -X linger.ms
 expect "unknown -X property" "invalid Kafka client property 'no.such'" -- \
   "$ebb" roundtrip -b 127.0.0.1:1 -X no.such=1 --timeout 5
+expect "missing -F file" "cannot read the properties file $work/none.properties" -- \
+  "$ebb" roundtrip -b 127.0.0.1:1 -F "$work/none.properties"
+printf 'sasl.username=ebb\nhunter2-secret\n' >"$work/secret.properties"
+expect "malformed -F line" "secret.properties:2: expected a librdkafka property" -- \
+  "$ebb" roundtrip -b 127.0.0.1:1 -F "$work/secret.properties"
+absent "malformed -F line is not shown" hunter2
 expect "unknown group protocol" "group-protocol" -- \
   "$ebb" roundtrip -b 127.0.0.1:1 --group-protocol eager
 expect "bad log level" "log-level" -- "$ebb" --log-level loud roundtrip -b 127.0.0.1:1
@@ -84,6 +101,11 @@ expect "scale: cycle with bad counts" "counts" -- \
 expect "scale-cost: no decisions file" "--decisions" -- \
   "$ebb" scale-cost --decisions /nonexistent/decisions.jsonl --replicas /tmp
 expect "consume: bad --http" "HOST:PORT" -- "$ebb" consume -b 127.0.0.1:1 -t t -g g --http nowhere
+# The metrics server is up when start-up fails (here on the audit file): it must stop, not hang.
+expect "consume: --http and an unwritable --audit" "cannot open the audit file" -- \
+  "$ebb" consume -b 127.0.0.1:1 -t t -g g --http 127.0.0.1:0 --audit "$work/none/a.audit"
+expect "demo: missing -F file" "cannot read the properties file $work/none.properties" -- \
+  "$ebb" demo -F "$work/none.properties" --out "$work/out"
 expect "demo: unknown policy" "--policy" -- "$ebb" demo --policy magic --out "$work/out"
 expect "demo: unknown policy in --compare" "--compare" -- "$ebb" demo --compare slo,magic --out "$work/out"
 expect "demo: bad --profile" "--profile 'wobble'" -- "$ebb" demo --profile wobble --out "$work/out"

@@ -306,6 +306,74 @@ TEST_F(ScaleTest, ReplicasDoNotOutliveAKilledScaler) {
   }
 }
 
+// A process's argv, from /proc (empty when it is gone).
+std::vector<std::string> commandLine(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  for (std::string arg; std::getline(in, arg, '\0');) argv.push_back(arg);
+  return argv;
+}
+
+// Client properties (here a secret) reach the default replicas in a private file, and appear on no
+// process's command line and in no log.
+TEST_F(ScaleTest, DefaultReplicasGetTheClientPropertiesButNotOnTheirCommandLine) {
+  const std::string canary = uniqueName("canary-password");
+  {
+    std::ofstream file(path("client.properties"));
+    file << "# credentials\nsasl.password = " << canary << "\nclient.rack=rack-a\n";
+  }
+  std::filesystem::permissions(path("client.properties"), std::filesystem::perms::owner_read |
+                                                              std::filesystem::perms::owner_write);
+  ChildProcess scale({kEbb, "scale", "-b", bootstrapServers(), "-t", topic_, "-g", group_, "-F",
+                      path("client.properties"), "--policy", "static", "--set", "replicas=2",
+                      "--log-dir", path("replicas"), "--grace-period", "20"},
+                     path("scale.out"), path("scale.err"));
+  ASSERT_TRUE(waitUntil([&] { return childrenOf(scale.pid()).size() == 2; }, 60s))
+      << readFile(path("scale.err"));
+  std::filesystem::path handedOver;
+  for (const pid_t replica : childrenOf(scale.pid())) {
+    const auto argv = commandLine(replica);
+    const auto flag = std::find(argv.begin(), argv.end(), "-F");
+    ASSERT_NE(flag, argv.end()) << "the replica was started without -F";
+    ASSERT_NE(flag + 1, argv.end());
+    handedOver = *(flag + 1);
+  }
+  EXPECT_NE(handedOver, std::filesystem::path(path("client.properties")));
+  const auto mode = std::filesystem::status(handedOver).permissions();
+  EXPECT_EQ(mode & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const auto handedText = readFile(handedOver.string());
+  EXPECT_NE(handedText.find("sasl.password=" + canary), std::string::npos);
+  EXPECT_NE(handedText.find("client.rack=rack-a"), std::string::npos);
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        try {
+          return kafka::AdminClient(clientConfig()).describeGroup(group_).members.size() == 2;
+        } catch (const std::exception&) {
+          return false;
+        }
+      },
+      60s))
+      << "the replicas did not join with the handed-over properties: "
+      << readFile(path("scale.err"));
+  // No process of this machine shows the secret on its command line.
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const auto name = entry.path().filename().string();
+    if (!std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    for (const auto& arg : commandLine(std::stoi(name))) {
+      ASSERT_EQ(arg.find(canary), std::string::npos) << "pid " << name << " shows the secret";
+    }
+  }
+  scale.signal(SIGTERM);
+  ASSERT_TRUE(scale.wait(60s).has_value()) << readFile(path("scale.err"));
+  EXPECT_FALSE(std::filesystem::exists(handedOver)) << "the private file outlived ebb scale";
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+    if (!entry.is_regular_file() || entry.path() == path("client.properties")) continue;
+    EXPECT_EQ(readFile(entry.path().string()).find(canary), std::string::npos)
+        << entry.path() << " shows the secret";
+  }
+}
+
 TEST_F(ScaleTest, UnknownTopicAndBadPolicySettingsAreClearErrors) {
   std::string output;
   EXPECT_EQ(runCommand({kEbb, "scale", "-b", bootstrapServers(), "-t", "no-such-topic", "-g", "g"},

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
+#include <string>
 
 #include "ebb/kafka/consumer.h"
 
@@ -63,6 +68,67 @@ TEST(ClientConfigTest, SecretPropertyNames) {
   EXPECT_TRUE(isSecretProperty("sasl.oauthbearer.client.secret"));
   EXPECT_FALSE(isSecretProperty("ssl.certificate.pem"));
   EXPECT_FALSE(isSecretProperty("bootstrap.servers"));
+}
+
+// A properties file in the test's own temporary directory, removed afterwards.
+class ClientPropertiesFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = std::filesystem::temp_directory_path() /
+            ("ebb-client-config-" + std::to_string(::getpid()) + ".properties");
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+  void write(const std::string& text) const { std::ofstream(path_) << text; }
+  std::filesystem::path path_;
+};
+
+TEST_F(ClientPropertiesFileTest, ReadsPairsAndSkipsCommentsAndBlankLines) {
+  write(
+      "# credentials\n"
+      "! also a comment\n"
+      "\n"
+      "security.protocol=SASL_SSL\n"
+      "  sasl.username = ebb  \r\n"
+      "sasl.password=p=ss word\n");
+  ClientConfig config;
+  config.setFromFile(path_);
+  EXPECT_EQ(config.properties.size(), 3u);
+  EXPECT_EQ(config.properties.at("security.protocol"), "SASL_SSL");
+  EXPECT_EQ(config.properties.at("sasl.username"), "ebb");
+  EXPECT_EQ(config.properties.at("sasl.password"), "p=ss word");
+}
+
+TEST_F(ClientPropertiesFileTest, AMalformedLineIsNamedButNeverShown) {
+  write("sasl.username=ebb\nhunter2-secret\n");
+  ClientConfig config;
+  try {
+    config.setFromFile(path_);
+    FAIL() << "a line without '=' was accepted";
+  } catch (const std::invalid_argument& error) {
+    const std::string what = error.what();
+    EXPECT_NE(what.find(path_.string() + ":2: expected a librdkafka property as key=value"),
+              std::string::npos)
+        << what;
+    EXPECT_EQ(what.find("hunter2"), std::string::npos) << what;
+  }
+}
+
+TEST_F(ClientPropertiesFileTest, AMissingFileIsAClearError) {
+  ClientConfig config;
+  EXPECT_THROW(
+      {
+        try {
+          config.setFromFile(path_);
+        } catch (const std::invalid_argument& error) {
+          EXPECT_NE(
+              std::string(error.what())
+                  .find("cannot read the properties file " + path_.string() + ": No such file"),
+              std::string::npos)
+              << error.what();
+          throw;
+        }
+      },
+      std::invalid_argument);
 }
 
 TEST(GroupProtocolTest, ParsesBothProtocolsAndRejectsOthers) {

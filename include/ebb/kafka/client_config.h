@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ struct ClientConfig {
 
   // Parses "key=value" into properties; throws std::invalid_argument with a hint when malformed.
   void set(std::string_view keyValue);
+  // Reads a properties file (kcat's -F, Kafka's --command-config): one key=value per line, blank
+  // lines and lines starting with # or ! ignored. Throws std::invalid_argument naming FILE:LINE,
+  // never the line itself (it may hold a secret).
+  void setFromFile(const std::filesystem::path& path);
   // Every property as librdkafka receives it (typed options first, then the raw ones).
   std::map<std::string, std::string> effective() const;
   // The same, one "key=value" per entry, with secrets replaced by "********".
