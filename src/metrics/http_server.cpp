@@ -5,7 +5,11 @@
 #include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
+#include <atomic>
 #include <charconv>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 
@@ -30,12 +34,19 @@ Endpoint parseEndpoint(std::string_view text, std::string_view flag) {
 struct HttpServer::Impl {
   httplib::Server server;
   std::thread thread;
+  std::atomic<bool> listenerExited{false};
   int port = 0;
 };
 
 HttpServer::HttpServer(const Endpoint& endpoint, std::shared_ptr<prometheus::Registry> registry)
     : impl_(std::make_unique<Impl>()) {
   auto& server = impl_->server;
+  // cpp-httplib sets SO_REUSEPORT by default, which lets a second process bind the same port and
+  // take half the scrapes: a taken port must be an error.
+  server.set_socket_options([](socket_t sock) {
+    const int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server.Get("/metrics", [registry](const httplib::Request&, httplib::Response& response) {
     const prometheus::TextSerializer serializer;
     response.set_content(serializer.Serialize(registry->Collect()),
@@ -56,7 +67,15 @@ HttpServer::HttpServer(const Endpoint& endpoint, std::shared_ptr<prometheus::Reg
     throw std::runtime_error("cannot listen on " + endpoint.host + ":" +
                              std::to_string(endpoint.port) + " (address in use or not local?)");
   }
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  impl_->thread = std::thread([impl = impl_.get()] {
+    impl->server.listen_after_bind();
+    impl->listenerExited.store(true);
+  });
+  // cpp-httplib's stop() does nothing until the listener runs: return only once it does, so that
+  // a destructor right after (start-up failing later) stops it instead of waiting forever.
+  while (!server.is_running() && !impl_->listenerExited.load()) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
   spdlog::info("serving /metrics, /healthz and /readyz on http://{}:{}", endpoint.host,
                impl_->port);
 }

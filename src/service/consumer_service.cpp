@@ -18,7 +18,7 @@
 #include "ebb/kafka/admin_client.h"
 #include "ebb/latency/envelope.h"
 #include "ebb/metrics/families.h"
-#include "ebb/metrics/latency_gauges.h"
+#include "ebb/metrics/latency_histogram.h"
 #include "ebb/service/offset_file.h"
 #include "ebb/service/work.h"
 
@@ -32,6 +32,9 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxBatch = 256;
 // Messages waiting for workers before the poll loop waits for them (bounds memory).
 constexpr size_t kMaxQueued = 8192;
+// Partitions with a histogram of their own (~148 KiB each): 64 cost ~9.5 MiB. A member that owns
+// more over its life still measures every message in the group-wide histogram.
+constexpr size_t kMaxPartitionHistograms = 64;
 
 double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -60,13 +63,14 @@ struct Metrics {
                                 "Partitions currently assigned to this member",
                                 {{"group", group}})),
         endToEnd(registry, "ebb_consumer_end_to_end_latency_seconds",
-                 "Send-to-processing latency since start, by percentile", {{"group", group}}) {}
+                 "Send-to-processing latency (producer's send to this member's processing)",
+                 {{"group", group}}) {}
   prometheus::Counter& consumed;
   prometheus::Counter& malformed;
   prometheus::Counter& rebalances;
   prometheus::Counter& paused;
   prometheus::Gauge& assigned;
-  metrics::LatencyGauges endToEnd;
+  metrics::LatencyHistogram endToEnd;
 };
 
 // A processing thread with its own queue; a partition always goes to the same worker, so each
@@ -112,6 +116,10 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
   std::mutex drainMutex;
   std::condition_variable drained;
   size_t queued = 0;  // guarded by drainMutex
+  // Set when the grace period ran out: workers stop after the message in hand, and what they
+  // did not process is neither audited nor stored, so the close commits only finished work.
+  std::atomic<bool> abandoned{false};
+  std::atomic<uint64_t> unprocessed{0};  // messages given up by abandonQueued() and processBatch()
 
   std::optional<Clock::time_point> firstMessageAt;  // guarded by statsMutex
   std::atomic<bool> joinedGroup{false};
@@ -177,14 +185,45 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     }
   }
 
+  // Reached without run()'s close when the grace period ran out or something threw: the workers
+  // stop first, then the consumer is closed while the rebalance listener's state (this object's
+  // workers, audit and offsets) is still alive, and only then are the files closed.
   ~Impl() override {
+    abandonQueued();
+    stopWorkers();
+    if (consumer) {
+      if (const auto error = consumer->close()) {
+        spdlog::warn("leaving the group: {}", error.message());
+      }
+      consumer.reset();
+    }
+    if (audit != nullptr) std::fclose(audit);
+    if (stats != nullptr) std::fclose(stats);
+  }
+
+  // Drops every message still waiting in a worker's queue; the workers finish the message in hand.
+  void abandonQueued() {
+    abandoned.store(true);
+    size_t dropped = 0;
+    for (auto& worker : workers) {
+      std::lock_guard lock(worker->mutex);
+      dropped += worker->queue.size();
+      worker->queue.clear();
+    }
+    unprocessed += dropped;
+    {
+      std::lock_guard lock(drainMutex);
+      queued -= std::min(queued, dropped);
+    }
+    drained.notify_all();
+  }
+
+  void stopWorkers() {
     for (auto& worker : workers) {
       worker->thread.request_stop();
       worker->wake.notify_all();
     }
-    workers.clear();
-    if (audit != nullptr) std::fclose(audit);
-    if (stats != nullptr) std::fclose(stats);
+    workers.clear();  // joins
   }
 
   // Processes a batch: measure, work, audit; then make it durable (audit flushed before offsets
@@ -195,7 +234,10 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     samples.clear();
     auditLines.clear();
     uint64_t malformed = 0;
+    size_t processed = 0;
     for (const auto& message : batch) {
+      if (abandoned.load(std::memory_order_relaxed)) break;
+      ++processed;
       const int64_t received = latency::epochNanos();
       const auto envelope = latency::parseEnvelope(message.header(latency::kSeqHeader),
                                                    message.header(latency::kSendTimeHeader),
@@ -223,18 +265,26 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
                        latency::epochNanos() / 1000);
       }
     }
+    if (processed < batch.size()) {
+      // Abandoned mid-batch: the tail is not audited, not stored, and so redelivered.
+      unprocessed += batch.size() - processed;
+      batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(processed), batch.end());
+    }
     if (audit != nullptr) {
       std::lock_guard lock(auditMutex);
       std::fwrite(auditLines.data(), 1, auditLines.size(), audit);
       std::fflush(audit);
     }
     storeOffsets(batch);
+    metrics::LatencyHistogram::Batch exported;
+    for (const auto& s : samples) exported.add(s.endToEnd);
+    metrics.endToEnd.publish(exported);
     {
       std::lock_guard lock(statsMutex);
       for (const auto& s : samples) {
         summary.endToEnd.record(s.endToEnd);
         interval.record(s.endToEnd);
-        summary.endToEndByPartition[s.partition].record(s.endToEnd);
+        recordByPartition(s.partition, s.endToEnd);
         if (s.producerToBroker >= 0 || s.brokerToConsumer >= 0) {
           summary.producerToBroker.record(s.producerToBroker);
           summary.brokerToConsumer.record(s.brokerToConsumer);
@@ -250,6 +300,19 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     metrics.consumed.Increment(static_cast<double>(batch.size()));
     if (malformed > 0) metrics.malformed.Increment(static_cast<double>(malformed));
     batch.clear();
+  }
+
+  // Caller holds statsMutex.
+  void recordByPartition(int32_t partition, int64_t nanos) {
+    auto it = summary.endToEndByPartition.find(partition);
+    if (it == summary.endToEndByPartition.end()) {
+      if (summary.endToEndByPartition.size() >= kMaxPartitionHistograms) {
+        summary.untrackedPartitions.insert(partition);
+        return;
+      }
+      it = summary.endToEndByPartition.try_emplace(partition).first;
+    }
+    it->second.record(nanos);
   }
 
   // The last message of each partition in the batch carries the offset to resume from.
@@ -278,7 +341,7 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
       {
         std::unique_lock lock(self.mutex);
         self.wake.wait(lock, [&] { return !self.queue.empty() || stop.stop_requested(); });
-        if (self.queue.empty()) return;
+        if (self.queue.empty() || abandoned.load()) return;
         while (!self.queue.empty() && batch.size() < kMaxBatch) {
           batch.push_back(std::move(self.queue.front()));
           self.queue.pop_front();
@@ -299,7 +362,8 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     }
   }
 
-  void dispatch(std::vector<std::vector<kafka::Message>>& perWorker) {
+  void dispatch(std::vector<std::vector<kafka::Message>>& perWorker,
+                const std::atomic<bool>& stop) {
     size_t added = 0;
     for (size_t i = 0; i < perWorker.size(); ++i) {
       if (perWorker[i].empty()) continue;
@@ -313,8 +377,11 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     }
     std::unique_lock lock(drainMutex);
     queued += added;
-    // Back-pressure: let the workers catch up before fetching more.
-    drained.wait(lock, [&] { return queued < kMaxQueued; });
+    // Back-pressure: let the workers catch up before fetching more, but not past a stop request
+    // (the grace period runs from then).
+    while (queued >= kMaxQueued && !stop.load()) {
+      drained.wait_for(lock, std::chrono::milliseconds(20));
+    }
   }
 
   // Waits until every dispatched message is processed; false when the deadline passed first.
@@ -389,10 +456,9 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
   // Connected and waiting to be activated; false when stopped first.
   bool waitAsStandby(const std::atomic<bool>& stop, const std::atomic<bool>* activate);
 
-  // Once a second: the Prometheus gauges, and the stats line of the second that ended.
+  // Once a second: the stats line of the second that ended.
   void publishLatency() {
     std::lock_guard lock(statsMutex);
-    metrics.endToEnd.update(summary.endToEnd);
     if (stats == nullptr) return;
     const auto ms = [](int64_t nanos) { return static_cast<double>(nanos) / 1e6; };
     std::fprintf(stats,
@@ -455,7 +521,7 @@ ConsumerSummary ConsumerService::run(const std::atomic<bool>& stop,
     if (impl.workers.empty()) {
       if (!batch.empty()) impl.processBatch(batch, inlineWorker, samples, auditLines);
     } else {
-      impl.dispatch(perWorker);
+      impl.dispatch(perWorker, stop);
     }
   };
 
@@ -507,15 +573,18 @@ ConsumerSummary ConsumerService::run(const std::atomic<bool>& stop,
   // Graceful stop: no more fetching; finish in-flight work within the grace period, commit, leave.
   flush();
   const auto deadline = Clock::now() + options.gracePeriod;
-  bool drainedInTime = impl.workers.empty() || impl.drain(deadline);
-  if (drainedInTime) {
-    impl.commit();
-    if (const auto error = impl.consumer->close()) {
-      spdlog::warn("leaving the group: {}", error.message());
-    }
-  } else {
-    spdlog::error("grace period of {} ms exceeded: unprocessed messages will be redelivered",
-                  options.gracePeriod.count());
+  const bool drainedInTime = impl.workers.empty() || impl.drain(deadline);
+  if (!drainedInTime) {
+    impl.abandonQueued();
+    impl.stopWorkers();
+    spdlog::error(
+        "grace period of {} ms exceeded: {} unprocessed message(s) are not committed and will be "
+        "redelivered to the partitions' next owner",
+        options.gracePeriod.count(), impl.unprocessed.load());
+  }
+  impl.commit();  // only what was processed: the workers stored nothing they did not finish
+  if (const auto error = impl.consumer->close()) {
+    spdlog::warn("leaving the group: {}", error.message());
   }
   impl.publishLatency();
   std::lock_guard lock(impl.statsMutex);

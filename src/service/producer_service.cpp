@@ -19,7 +19,7 @@
 #include "ebb/load/pacer.h"
 #include "ebb/load/profile.h"
 #include "ebb/metrics/families.h"
-#include "ebb/metrics/latency_gauges.h"
+#include "ebb/metrics/latency_histogram.h"
 
 namespace ebb::service {
 namespace {
@@ -48,12 +48,15 @@ class DeliveryCounter final : public kafka::DeliveryHandler {
       return;
     }
     ++acknowledged;
-    ackLatency.record(steadyNanos() - static_cast<int64_t>(delivery.token));
+    const int64_t latency = steadyNanos() - static_cast<int64_t>(delivery.token);
+    ackLatency.record(latency);
+    exported.add(latency);
   }
   uint64_t acknowledged = 0;
   uint64_t failed = 0;
   std::map<std::string, uint64_t> failuresByReason;
   latency::Histogram ackLatency;
+  metrics::LatencyHistogram::Batch exported;  // not yet in the Prometheus histogram
 };
 
 // Reads the lag of the steering group in the background, so the hot loop never waits on the admin
@@ -108,14 +111,13 @@ struct Metrics {
                                 "Messages whose delivery failed", {{"topic", topic}})),
         targetRate(metrics::gauge(registry, "ebb_producer_target_rate_messages_per_second",
                                   "The load profile's rate right now", {{"topic", topic}})),
-        ackLatency(registry, "ebb_producer_ack_latency_seconds",
-                   "Send-to-acknowledgement latency since start, by percentile",
+        ackLatency(registry, "ebb_producer_ack_latency_seconds", "Send-to-acknowledgement latency",
                    {{"topic", topic}}) {}
   prometheus::Counter& sent;
   prometheus::Counter& acknowledged;
   prometheus::Counter& failed;
   prometheus::Gauge& targetRate;
-  metrics::LatencyGauges ackLatency;
+  metrics::LatencyHistogram ackLatency;
 };
 
 }  // namespace
@@ -206,13 +208,23 @@ ProducerSummary ProducerService::run(const std::atomic<bool>& stop) {
     reportedSent = summary.sent;
     reportedAcked = impl.deliveries.acknowledged;
     reportedFailed = impl.deliveries.failed;
-    impl.metrics.ackLatency.update(impl.deliveries.ackLatency);
+    impl.metrics.ackLatency.publish(impl.deliveries.exported);
+  };
+
+  auto pastDuration = [&](int64_t elapsed) {
+    return duration && static_cast<double>(elapsed) >= *duration * 1e9;
+  };
+  auto refreshMetrics = [&](int64_t elapsed) {
+    if (Clock::now() < nextMetrics) return;
+    impl.metrics.targetRate.Set(impl.profile->rateAt(static_cast<double>(elapsed) / 1e9));
+    publishMetrics();
+    nextMetrics = std::max(nextMetrics + std::chrono::seconds(1), Clock::now());
   };
 
   while (!stop.load(std::memory_order_relaxed) && summary.sent < limit) {
     const int64_t now = steadyNanos();
     const int64_t elapsed = now - startNanos;
-    if (duration && static_cast<double>(elapsed) >= *duration * 1e9) break;
+    if (pastDuration(elapsed)) break;
     if (lagWatcher) {
       if (auto lags = lagWatcher->take()) lagAware->updateLag(*lags);
     }
@@ -230,12 +242,16 @@ ProducerSummary ProducerService::run(const std::atomic<bool>& stop) {
       kafka::Error error;
       while ((error = impl.producer.send(options.topic, partition, key, payload, headers,
                                          static_cast<uint64_t>(steadyNanos()))) &&
-             kafka::isQueueFull(error) && !stop.load(std::memory_order_relaxed)) {
+             kafka::isQueueFull(error) && !stop.load(std::memory_order_relaxed) &&
+             !pastDuration(steadyNanos() - startNanos)) {
+        // The broker does not keep up (or is gone): wait for room, still ending on time and
+        // still publishing metrics (they show the stall instead of freezing).
         ++summary.queueFullRetries;
         impl.producer.poll(std::chrono::milliseconds(1));
+        refreshMetrics(steadyNanos() - startNanos);
       }
       if (error) {
-        if (kafka::isQueueFull(error)) break;  // stopping while the queue is full
+        if (kafka::isQueueFull(error)) break;  // stopping, or --duration over, while it is full
         throw kafka::KafkaError("cannot send to '" + options.topic + "': " + error.message(),
                                 error);
       }
@@ -243,11 +259,7 @@ ProducerSummary ProducerService::run(const std::atomic<bool>& stop) {
     }
     pacer.sent(summary.sent - sentBefore);
     impl.producer.poll(std::chrono::milliseconds(0));
-    if (Clock::now() >= nextMetrics) {
-      impl.metrics.targetRate.Set(impl.profile->rateAt(static_cast<double>(elapsed) / 1e9));
-      publishMetrics();
-      nextMetrics += std::chrono::seconds(1);
-    }
+    refreshMetrics(elapsed);
     if (due == 0) {
       // Ahead of schedule: wait for the next message, serving delivery reports meanwhile.
       const auto wait =

@@ -245,6 +245,70 @@ TEST_F(ServicesTest, MalformedMessagesAreCountedAndProcessed) {
   EXPECT_EQ(summary["end_to_end_latency"]["count"].get<uint64_t>(), 100u);
 }
 
+// With --workers, a stop whose grace period runs out ends at the deadline (not after the whole
+// queue), commits exactly what was processed, and a later member processes the rest.
+TEST_F(ServicesTest, WorkersStopAtTheGraceDeadlineAndCommitOnlyWhatTheyProcessed) {
+  auto producer = startProducer("p1", {"--rate", "0", "-n", "20000"});
+  ASSERT_EQ(producer.wait(60s), std::optional<int>(0)) << readFile(path("p1.err"));
+  // 2 workers at 5 ms a message: ~400 msg/s, so the 8,192 queued take ~20 s, far past the grace.
+  startConsumer("consumer", {"--workers", "2", "--work", "sleep:5ms", "--grace-period", "1"});
+  ASSERT_TRUE(waitFor([&] { return auditedLines() >= 200; }, 60s))
+      << readFile(path("consumer-0.err"));
+  const auto stopAt = Clock::now();
+  consumers_[0].signal(SIGTERM);
+  const auto status = consumers_[0].wait(60s);
+  const auto stopTook = Clock::now() - stopAt;
+  exitedEarly_.push_back(0);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 3) << "exit status 3 says the grace period ran out";
+  EXPECT_LT(stopTook, 6s) << "took "
+                          << std::chrono::duration_cast<std::chrono::milliseconds>(stopTook).count()
+                          << " ms for a 1 s grace period";
+  const auto log = readFile(path("consumer-0.err"));
+  EXPECT_NE(log.find("are not committed and will be redelivered"), std::string::npos) << log;
+
+  // One member from a fresh group: every committed message is audited exactly once, and nothing
+  // audited is left uncommitted.
+  const size_t audited = auditedLines();
+  int64_t committed = 0;
+  for (const auto& [partition, offset] :
+       kafka::AdminClient(clientConfig()).listGroupOffsets(group_)) {
+    committed += offset;
+  }
+  EXPECT_EQ(static_cast<size_t>(committed), audited);
+  EXPECT_LT(audited, 20000u);
+
+  startConsumer("consumer");
+  ASSERT_TRUE(waitFor([&] { return groupCaughtUp(); }, 120s)) << readFile(path("consumer-1.err"));
+  stopConsumers();
+  const auto report = verify({"p1=20000"});
+  EXPECT_EQ(report["producers"][0]["duplicates"].get<uint64_t>(), 0u) << report.dump();
+}
+
+// A member that processes many partitions keeps a bounded number of per-partition histograms;
+// every message is still measured in the group-wide one.
+TEST_F(ServicesTest, PerPartitionHistogramsAreBounded) {
+  const auto wide = uniqueName("services-wide");
+  kafka::AdminClient(clientConfig()).createTopic({.name = wide, .partitions = 100});
+  ChildProcess producer(
+      {kEbb, "--log-level", "warn", "produce", "-b", bootstrapServers(), "-t", wide,
+       "--producer-id", "p1", "--keys", "uniform:5000", "--rate", "0", "-n", "5000", "-o", "json"},
+      path("p1.json"), path("p1.err"));
+  ASSERT_EQ(producer.wait(60s), std::optional<int>(0)) << readFile(path("p1.err"));
+  std::string output;
+  ASSERT_EQ(runCommand({kEbb, "--log-level", "warn", "consume", "-b", bootstrapServers(), "-t",
+                        wide, "-g", wide + "-group", "-n", "5000", "-o", "json"},
+                       120s, &output),
+            0)
+      << output;
+  const auto summary = nlohmann::json::parse(output.substr(output.find('{')));
+  EXPECT_EQ(summary["end_to_end_latency"]["count"].get<uint64_t>(), 5000u);
+  const auto tracked = summary["end_to_end_latency_by_partition"].size();
+  const auto untracked = summary["partitions_without_histogram"].size();
+  EXPECT_EQ(tracked, 64u);
+  EXPECT_EQ(tracked + untracked, 100u);
+}
+
 TEST_F(ServicesTest, ClientManagedOffsetsResumeWhereTheFileSays) {
   auto producer = startProducer("p1", {"--rate", "0", "-n", "300"});
   ASSERT_EQ(producer.wait(60s), std::optional<int>(0)) << readFile(path("p1.err"));
@@ -285,7 +349,14 @@ TEST_F(ServicesTest, MetricsAndHealthEndpoints) {
       metrics->body.find("ebb_consumer_messages_consumed_total{group=\"" + group_ + "\"} 1000"),
       std::string::npos)
       << metrics->body;
-  EXPECT_NE(metrics->body.find("ebb_consumer_end_to_end_latency_seconds"), std::string::npos);
+  // A Prometheus histogram (summable across replicas): every message is counted in it.
+  EXPECT_NE(metrics->body.find("ebb_consumer_end_to_end_latency_seconds_count{group=\"" + group_ +
+                               "\"} 1000"),
+            std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("ebb_consumer_end_to_end_latency_seconds_bucket{group=\"" + group_ +
+                               "\",le=\"0.0005\"}"),
+            std::string::npos);
   stopConsumers();
   // The per-second stats lines account for every message, each second with its own percentiles.
   uint64_t inStats = 0;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,9 @@ struct ConsumerSummary {
   latency::Histogram endToEnd;          // ebb-ts -> received
   latency::Histogram producerToBroker;  // ebb-ts -> LogAppendTime (LogAppendTime topics only)
   latency::Histogram brokerToConsumer;  // LogAppendTime -> received
+  // The first 64 partitions processed (bounded memory); the others' numbers, without a histogram.
   std::map<int32_t, latency::Histogram> endToEndByPartition;
+  std::set<int32_t> untrackedPartitions;
   bool drainedInTime = true;  // false: the grace period ran out; uncommitted work is redelivered
 };
 
