@@ -209,10 +209,13 @@ rd_kafka_resp_err_t fetchMetadata(rd_kafka_t* handle, rd_kafka_topic_t* only,
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (stop == nullptr)
-      return rd_kafka_metadata(handle, only == nullptr ? 1 : 0, only, raw, toInt(timeout));
+    // Slices: a stop request, or a wrong password or untrusted certificate (which no wait
+    // heals), ends the wait at once.
     const auto slice = std::clamp(left, kStopCheck, 5 * kStopCheck);
     const auto err = rd_kafka_metadata(handle, only == nullptr ? 1 : 0, only, raw, toInt(slice));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return err;
+    rd_kafka_poll(handle, 0);  // serves the error callback, which notes credential failures
+    if (detail::credentialFailure(handle)) return RD_KAFKA_RESP_ERR__AUTHENTICATION;
     if (err != RD_KAFKA_RESP_ERR__TIMED_OUT) return err;
     if (stopRequested(stop) || std::chrono::steady_clock::now() >= deadline) return err;
   }
@@ -302,6 +305,11 @@ ClusterMetadata AdminClient::metadata(const std::string& topic) {
       topic.empty() ? nullptr : rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr),
       rd_kafka_topic_destroy);
   if (const auto err = fetchMetadata(handle_.get(), only.get(), &raw, timeout_, stop_); err) {
+    if (const auto failure = detail::credentialFailure(handle_.get())) {
+      throw KafkaError("cannot fetch cluster metadata: " + *failure +
+                           " (check the credentials, security.protocol and ssl.ca.location)",
+                       detail::toError(RD_KAFKA_RESP_ERR__AUTHENTICATION));
+    }
     throw KafkaError(std::string("cannot fetch cluster metadata: ") + rd_kafka_err2str(err) +
                          " (is bootstrap.servers right and the cluster up?)",
                      detail::toError(err));

@@ -4,6 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace ebb::kafka::detail {
 namespace {
@@ -18,8 +23,26 @@ void logCallback(const rd_kafka_t* handle, int level, const char* facility, cons
   spdlog::log(mapped, "rdkafka {} {}: {}", rd_kafka_name(handle), facility, message);
 }
 
+// The last authentication or TLS failure of each client (by its unique name): a wrong password or
+// an untrusted certificate will not heal by retrying, so calls that wait for the cluster end at
+// once.
+std::mutex g_failuresMutex;
+std::map<std::string, std::string, std::less<>> g_connectFailures;
+
+bool isCredentialFailure(std::string_view reason) {
+  return reason.find("SASL authentication error") != std::string_view::npos ||
+         reason.find("SSL handshake failed") != std::string_view::npos;
+}
+
 // Client-level errors (brokers down, authentication): logged; fatal ones loudly. Never throws.
 void errorCallback(rd_kafka_t* handle, int code, const char* reason, void* /*opaque*/) {
+  if (reason != nullptr && isCredentialFailure(reason)) {
+    try {
+      const std::lock_guard lock(g_failuresMutex);
+      g_connectFailures[rd_kafka_name(handle)] = reason;
+    } catch (...) {  // remembering it must not take the process down
+    }
+  }
   const auto err = static_cast<rd_kafka_resp_err_t>(code);
   if (err == RD_KAFKA_RESP_ERR__FATAL) {
     std::array<char, 512> detail{};
@@ -62,6 +85,13 @@ rd_kafka_t* createHandle(rd_kafka_type_t type, ConfPtr conf) {
   }
   conf.release();  // rd_kafka_new took ownership
   return handle;
+}
+
+std::optional<std::string> credentialFailure(const rd_kafka_t* handle) {
+  const std::lock_guard lock(g_failuresMutex);
+  const auto it = g_connectFailures.find(std::string_view(rd_kafka_name(handle)));
+  if (it == g_connectFailures.end()) return std::nullopt;
+  return it->second;
 }
 
 Error toError(rd_kafka_resp_err_t code) {

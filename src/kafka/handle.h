@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "ebb/kafka/client_config.h"
@@ -42,5 +43,9 @@ Error toError(rd_kafka_resp_err_t code);
 Error toError(const rd_kafka_error_t* error);
 // An error object librdkafka handed over to the caller: read and freed.
 Error takeError(rd_kafka_error_t* error);
+
+// The reason of the client's last authentication (SASL) or TLS handshake failure, if it had one:
+// such a failure does not heal by waiting.
+std::optional<std::string> credentialFailure(const rd_kafka_t* handle);
 
 }  // namespace ebb::kafka::detail
