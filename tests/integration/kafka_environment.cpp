@@ -20,7 +20,13 @@
 namespace ebb::test {
 namespace {
 
+#ifndef EBB_TEST_NODES
+#define EBB_TEST_NODES 1
+#endif
+
 std::string g_bootstrap;
+std::filesystem::path g_runDir;
+std::string g_script;
 
 std::string runScript(const std::string& command) {
   std::FILE* pipe = ::popen(command.c_str(), "r");
@@ -57,8 +63,11 @@ class KafkaEnvironment final : public ::testing::Environment {
     script_ = std::string(EBB_SOURCE_DIR) + "/tools/kafka/kafka.sh";
     // --owner-pid: if this process dies without TearDown (crash, SIGKILL), the broker follows it.
     try {
-      g_bootstrap = runScript("bash '" + script_ + "' start --dir '" + runDir_.string() +
-                              "' --owner-pid " + std::to_string(::getpid()));
+      g_bootstrap =
+          runScript("bash '" + script_ + "' start --nodes " + std::to_string(EBB_TEST_NODES) +
+                    " --dir '" + runDir_.string() + "' --owner-pid " + std::to_string(::getpid()));
+      g_runDir = runDir_;
+      g_script = script_;
     } catch (const std::exception& error) {
       std::fprintf(stderr, "cannot start the test broker: %s\n", error.what());
       std::exit(2);
@@ -79,6 +88,9 @@ class KafkaEnvironment final : public ::testing::Environment {
 }  // namespace
 
 const std::string& bootstrapServers() { return g_bootstrap; }
+const std::filesystem::path& clusterRunDir() { return g_runDir; }
+const std::string& kafkaScript() { return g_script; }
+int clusterNodes() { return EBB_TEST_NODES; }
 
 kafka::ClientConfig clientConfig(const std::string& clientId) {
   kafka::ClientConfig config;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include "ebb/kafka/client_config.h"
@@ -17,5 +18,11 @@ kafka::ClientConfig clientConfig(const std::string& clientId = "ebb-test");
 bool groupCaughtUp(const std::string& group, const std::string& topic, int32_t partitions);
 // A topic or group name no other test (or earlier run) uses.
 std::string uniqueName(const std::string& prefix);
+
+// The cluster this binary started (EBB_TEST_NODES nodes; empty paths with EBB_BOOTSTRAP_SERVERS):
+// its run directory, to signal a node's JVM (node-N/pid), and tools/kafka/kafka.sh.
+const std::filesystem::path& clusterRunDir();
+const std::string& kafkaScript();
+int clusterNodes();
 
 }  // namespace ebb::test
