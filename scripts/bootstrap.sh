@@ -21,17 +21,17 @@ apt_packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev
   openjdk-17-jdk-headless maven npm
-  clang-format clang-tidy
+  clang-format clang-tidy clang-14 libclang-rt-14-dev
   python3 procps iproute2 time
   prometheus python3-jsonschema python3-yaml
   gnuplot-nox chromium
 )
 # Only for tests, benchmarks and the demo report (gnuplot draws charts, headless chromium checks the
-# report), formatting, the local broker and the deployment checks: `bootstrap.sh build` (the
+# report), formatting, fuzzing (clang's libFuzzer), the local broker and the deployment checks: `bootstrap.sh build` (the
 # container image's build stage) skips them.
 dev_only_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev openjdk-17-jdk-headless maven clang-format clang-tidy
-  git procps iproute2 time prometheus python3-jsonschema python3-yaml gnuplot-nox chromium
+  clang-14 libclang-rt-14-dev git procps iproute2 time prometheus python3-jsonschema python3-yaml gnuplot-nox chromium
 )
 
 install_apt_packages() {  # PACKAGE...
