@@ -426,7 +426,9 @@ def cmd_dashboard(dashboard_path, rules_out, *source_dirs):
         metrics = set(re.findall(r"\b(ebb_[a-z0-9_]+)", expr))
         if not metrics:
             fail(f"{dashboard_path}: {where} uses no ebb metric: {expr}")
-        for metric in sorted(metrics - declared):
+        # A histogram family is queried through its _bucket, _sum and _count series.
+        series = {re.sub(r"_(bucket|sum|count)$", "", m) if m not in declared else m for m in metrics}
+        for metric in sorted(series - declared):
             fail(f"{dashboard_path}: {where} uses {metric}, which ebb does not export")
         rules.append({"record": f"dashboard:query_{len(rules)}", "expr": substitute(expr)})
     Path(rules_out).write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
