@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +33,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::stri
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    // If the test process dies without its destructors (a sanitizer abort, SIGKILL), the kernel
+    // ends what it started instead of leaving it running.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (redirect(stdoutPath, STDOUT_FILENO) < 0 || redirect(stderrPath, STDERR_FILENO) < 0) {
       ::_exit(126);
     }
