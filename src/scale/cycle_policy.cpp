@@ -34,7 +34,10 @@ CycleConfig CycleConfig::fromSettings(const std::map<std::string, std::string>& 
     while (start <= text->size()) {
       const size_t comma = std::min(text->find(',', start), text->size());
       const auto value = util::parseNumber(std::string_view(*text).substr(start, comma - start));
-      if (!value || *value < 0 || *value != static_cast<double>(static_cast<int32_t>(*value))) {
+      // The range check comes first: casting a value past int32's range is undefined (found by
+      // tests/fuzz/policy_settings_fuzz.cpp with counts=2.9e29).
+      if (!value || *value < 0 || *value > 1e6 ||
+          *value != static_cast<double>(static_cast<int32_t>(*value))) {
         reader.fail("counts", "a comma-separated list of replica counts (whole numbers >= 0)");
       }
       config.counts.push_back(static_cast<int32_t>(*value));
