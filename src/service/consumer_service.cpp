@@ -233,6 +233,21 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     const auto batchStart = Clock::now();
     samples.clear();
     auditLines.clear();
+    const uint64_t malformed = performBatch(batch, worker, samples, auditLines);
+    if (audit != nullptr) {
+      std::lock_guard lock(auditMutex);
+      std::fwrite(auditLines.data(), 1, auditLines.size(), audit);
+      std::fflush(audit);
+    }
+    storeOffsets(batch);
+    recordBatch(batch.size(), malformed, samples, batchStart);
+    batch.clear();
+  }
+
+  // The work itself: one sample and one audit line per message. Abandoned mid-batch, the tail is
+  // cut off the batch: not audited, not stored, and so redelivered. Returns the malformed count.
+  uint64_t performBatch(std::vector<kafka::Message>& batch, Worker& worker,
+                        std::vector<Sample>& samples, std::string& auditLines) {
     uint64_t malformed = 0;
     size_t processed = 0;
     for (const auto& message : batch) {
@@ -266,22 +281,20 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
       }
     }
     if (processed < batch.size()) {
-      // Abandoned mid-batch: the tail is not audited, not stored, and so redelivered.
       unprocessed += batch.size() - processed;
       batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(processed), batch.end());
     }
-    if (audit != nullptr) {
-      std::lock_guard lock(auditMutex);
-      std::fwrite(auditLines.data(), 1, auditLines.size(), audit);
-      std::fflush(audit);
-    }
-    storeOffsets(batch);
+    return malformed;
+  }
+
+  // The batch's samples into the summary, the interval stats and the Prometheus histograms.
+  void recordBatch(size_t consumed, uint64_t malformed, const std::vector<Sample>& samples,
+                   Clock::time_point batchStart) {
     metrics::LatencyHistogram::Batch exported;
-    for (const auto& s : samples) exported.add(s.endToEnd);
-    metrics.endToEnd.publish(exported);
     {
       std::lock_guard lock(statsMutex);
       for (const auto& s : samples) {
+        exported.add(s.endToEnd);
         summary.endToEnd.record(s.endToEnd);
         interval.record(s.endToEnd);
         recordByPartition(s.partition, s.endToEnd);
@@ -293,13 +306,13 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
       const auto now = Clock::now();
       if (!firstMessageAt) firstMessageAt = batchStart;
       summary.busySeconds = std::chrono::duration<double>(now - *firstMessageAt).count();
-      summary.consumed += batch.size();
+      summary.consumed += consumed;
       summary.malformed += malformed;
       intervalMalformed += malformed;
     }
-    metrics.consumed.Increment(static_cast<double>(batch.size()));
+    metrics.endToEnd.publish(exported);
+    metrics.consumed.Increment(static_cast<double>(consumed));
     if (malformed > 0) metrics.malformed.Increment(static_cast<double>(malformed));
-    batch.clear();
   }
 
   // Caller holds statsMutex.

@@ -177,115 +177,144 @@ ProducerService::ProducerService(const kafka::ClientConfig& config, ProducerOpti
 
 ProducerService::~ProducerService() = default;
 
-ProducerSummary ProducerService::run(const std::atomic<bool>& stop) {
-  auto& impl = *impl_;
-  const auto& options = impl.options;
-  const std::optional<double> duration =
-      options.durationSeconds ? options.durationSeconds : impl.profile->duration();
-  const uint64_t limit = options.count.value_or(UINT64_MAX);
-  auto* lagAware = dynamic_cast<partition::LagAwarePartitioner*>(impl.partitioner.get());
-  std::optional<LagWatcher> lagWatcher;
-  if (lagAware != nullptr) {
-    lagWatcher.emplace(impl.config, options.lagGroup, options.topic, impl.partitions,
-                       options.lagRefresh);
+// One run of the producer: the pacing loop and its steps, over the service's client and state.
+class SendLoop {
+ public:
+  SendLoop(ProducerService::Impl& impl, const std::atomic<bool>& stop)
+      : impl_(impl),
+        options_(impl.options),
+        stop_(stop),
+        duration_(options_.durationSeconds ? options_.durationSeconds : impl.profile->duration()),
+        limit_(options_.count.value_or(UINT64_MAX)),
+        payload_(options_.payloadBytes, 'e'),
+        pacer_(*impl.profile),
+        // --rate 0 with the constant profile: as fast as the client takes messages.
+        unpaced_(options_.profile == "constant" && options_.rate == 0),
+        lagAware_(dynamic_cast<partition::LagAwarePartitioner*>(impl.partitioner.get())) {
+    if (lagAware_ != nullptr) {
+      lagWatcher_.emplace(impl.config, options_.lagGroup, options_.topic, impl.partitions,
+                          options_.lagRefresh);
+    }
   }
 
-  const std::string payload(options.payloadBytes, 'e');
-  load::Pacer pacer(*impl.profile);
-  // --rate 0 with the constant profile: as fast as the client takes messages (a throughput run).
-  const bool unpaced = options.profile == "constant" && options.rate == 0;
-  ProducerSummary summary;
-  uint64_t reportedSent = 0, reportedAcked = 0, reportedFailed = 0;
-  const auto start = Clock::now();
-  auto nextMetrics = start;
-  const int64_t startNanos = steadyNanos();
+  ProducerSummary run() {
+    while (!stopping() && summary_.sent < limit_) {
+      const int64_t now = steadyNanos();
+      const int64_t elapsed = now - startNanos_;
+      if (pastDuration(elapsed)) break;
+      if (lagWatcher_) {
+        if (auto lags = lagWatcher_->take()) lagAware_->updateLag(*lags);
+      }
+      const uint64_t due = std::min(
+          {unpaced_ ? kMaxBurst : pacer_.allowed(elapsed), limit_ - summary_.sent, kMaxBurst});
+      const uint64_t sentBefore = summary_.sent;
+      for (uint64_t i = 0; i < due && sendOne(now); ++i) ++summary_.sent;
+      pacer_.sent(summary_.sent - sentBefore);
+      impl_.producer.poll(std::chrono::milliseconds(0));
+      refreshMetrics(elapsed);
+      if (due == 0) waitForNext();
+    }
+    return finish();
+  }
 
-  auto publishMetrics = [&] {
-    impl.metrics.sent.Increment(static_cast<double>(summary.sent - reportedSent));
-    impl.metrics.acknowledged.Increment(
-        static_cast<double>(impl.deliveries.acknowledged - reportedAcked));
-    impl.metrics.failed.Increment(static_cast<double>(impl.deliveries.failed - reportedFailed));
-    reportedSent = summary.sent;
-    reportedAcked = impl.deliveries.acknowledged;
-    reportedFailed = impl.deliveries.failed;
-    impl.metrics.ackLatency.publish(impl.deliveries.exported);
-  };
+ private:
+  bool stopping() const { return stop_.load(std::memory_order_relaxed); }
+  bool pastDuration(int64_t elapsed) const {
+    return duration_ && static_cast<double>(elapsed) >= *duration_ * 1e9;
+  }
 
-  auto pastDuration = [&](int64_t elapsed) {
-    return duration && static_cast<double>(elapsed) >= *duration * 1e9;
-  };
-  auto refreshMetrics = [&](int64_t elapsed) {
-    if (Clock::now() < nextMetrics) return;
-    impl.metrics.targetRate.Set(impl.profile->rateAt(static_cast<double>(elapsed) / 1e9));
+  // Hands one message to the client. False when the queue stays full until the run ends (stop or
+  // --duration); a send error other than a full queue throws.
+  bool sendOne(int64_t now) {
+    const auto key = impl_.keys->next();
+    const int32_t partition = impl_.partitioner->partition({key, impl_.partitions, now});
+    const latency::DecimalField seq(static_cast<int64_t>(summary_.sent));
+    const latency::DecimalField sentAt(latency::epochNanos());
+    const kafka::Header headers[] = {{latency::kSeqHeader, seq.view()},
+                                     {latency::kSendTimeHeader, sentAt.view()},
+                                     {latency::kProducerHeader, options_.producerId}};
+    kafka::Error error;
+    while ((error = impl_.producer.send(options_.topic, partition, key, payload_, headers,
+                                        static_cast<uint64_t>(steadyNanos()))) &&
+           kafka::isQueueFull(error) && !stopping() && !pastDuration(steadyNanos() - startNanos_)) {
+      // The broker does not keep up (or is gone): wait for room, still ending on time and still
+      // publishing metrics (they show the stall instead of freezing).
+      ++summary_.queueFullRetries;
+      impl_.producer.poll(std::chrono::milliseconds(1));
+      refreshMetrics(steadyNanos() - startNanos_);
+    }
+    if (!error) return true;
+    if (kafka::isQueueFull(error)) return false;
+    throw kafka::KafkaError("cannot send to '" + options_.topic + "': " + error.message(), error);
+  }
+
+  // Ahead of schedule: wait for the next message, serving delivery reports meanwhile.
+  void waitForNext() {
+    const auto wait =
+        std::min<int64_t>(pacer_.nanosUntilNext(steadyNanos() - startNanos_), 1'000'000);
+    if (wait >= 1'000'000) {
+      impl_.producer.poll(std::chrono::milliseconds(1));
+    } else if (wait > 0) {
+      std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
+    }
+  }
+
+  void refreshMetrics(int64_t elapsed) {
+    if (Clock::now() < nextMetrics_) return;
+    impl_.metrics.targetRate.Set(impl_.profile->rateAt(static_cast<double>(elapsed) / 1e9));
     publishMetrics();
-    nextMetrics = std::max(nextMetrics + std::chrono::seconds(1), Clock::now());
-  };
+    nextMetrics_ = std::max(nextMetrics_ + std::chrono::seconds(1), Clock::now());
+  }
 
-  while (!stop.load(std::memory_order_relaxed) && summary.sent < limit) {
-    const int64_t now = steadyNanos();
-    const int64_t elapsed = now - startNanos;
-    if (pastDuration(elapsed)) break;
-    if (lagWatcher) {
-      if (auto lags = lagWatcher->take()) lagAware->updateLag(*lags);
-    }
-    const uint64_t due =
-        std::min({unpaced ? kMaxBurst : pacer.allowed(elapsed), limit - summary.sent, kMaxBurst});
-    const uint64_t sentBefore = summary.sent;
-    for (uint64_t i = 0; i < due; ++i) {
-      const auto key = impl.keys->next();
-      const int32_t partition = impl.partitioner->partition({key, impl.partitions, now});
-      const latency::DecimalField seq(static_cast<int64_t>(summary.sent));
-      const latency::DecimalField sentAt(latency::epochNanos());
-      const kafka::Header headers[] = {{latency::kSeqHeader, seq.view()},
-                                       {latency::kSendTimeHeader, sentAt.view()},
-                                       {latency::kProducerHeader, options.producerId}};
-      kafka::Error error;
-      while ((error = impl.producer.send(options.topic, partition, key, payload, headers,
-                                         static_cast<uint64_t>(steadyNanos()))) &&
-             kafka::isQueueFull(error) && !stop.load(std::memory_order_relaxed) &&
-             !pastDuration(steadyNanos() - startNanos)) {
-        // The broker does not keep up (or is gone): wait for room, still ending on time and
-        // still publishing metrics (they show the stall instead of freezing).
-        ++summary.queueFullRetries;
-        impl.producer.poll(std::chrono::milliseconds(1));
-        refreshMetrics(steadyNanos() - startNanos);
-      }
-      if (error) {
-        if (kafka::isQueueFull(error)) break;  // stopping, or --duration over, while it is full
-        throw kafka::KafkaError("cannot send to '" + options.topic + "': " + error.message(),
-                                error);
-      }
-      ++summary.sent;
-    }
-    pacer.sent(summary.sent - sentBefore);
-    impl.producer.poll(std::chrono::milliseconds(0));
-    refreshMetrics(elapsed);
-    if (due == 0) {
-      // Ahead of schedule: wait for the next message, serving delivery reports meanwhile.
-      const auto wait =
-          std::min<int64_t>(pacer.nanosUntilNext(steadyNanos() - startNanos), 1'000'000);
-      if (wait >= 1'000'000) {
-        impl.producer.poll(std::chrono::milliseconds(1));
-      } else if (wait > 0) {
-        std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
-      }
-    }
+  void publishMetrics() {
+    auto& deliveries = impl_.deliveries;
+    impl_.metrics.sent.Increment(static_cast<double>(summary_.sent - reportedSent_));
+    impl_.metrics.acknowledged.Increment(
+        static_cast<double>(deliveries.acknowledged - reportedAcked_));
+    impl_.metrics.failed.Increment(static_cast<double>(deliveries.failed - reportedFailed_));
+    reportedSent_ = summary_.sent;
+    reportedAcked_ = deliveries.acknowledged;
+    reportedFailed_ = deliveries.failed;
+    impl_.metrics.ackLatency.publish(deliveries.exported);
   }
-  if (!impl.producer.flush(options.flushTimeout)) {
-    spdlog::warn("{} messages still unacknowledged after {} ms", impl.producer.outstanding(),
-                 options.flushTimeout.count());
+
+  // Flushes what is in flight and fills the summary from the delivery reports.
+  ProducerSummary finish() {
+    auto& producer = impl_.producer;
+    if (!producer.flush(options_.flushTimeout)) {
+      spdlog::warn("{} messages still unacknowledged after {} ms", producer.outstanding(),
+                   options_.flushTimeout.count());
+    }
+    const auto outstanding = static_cast<uint64_t>(producer.outstanding());
+    summary_.elapsedSeconds = std::chrono::duration<double>(Clock::now() - start_).count();
+    summary_.acknowledged = impl_.deliveries.acknowledged;
+    summary_.failed = impl_.deliveries.failed + outstanding;
+    summary_.failuresByReason = impl_.deliveries.failuresByReason;
+    if (outstanding > 0) summary_.failuresByReason["unacknowledged at exit"] += outstanding;
+    summary_.ackLatency = impl_.deliveries.ackLatency;
+    publishMetrics();
+    return summary_;
   }
-  summary.elapsedSeconds = std::chrono::duration<double>(Clock::now() - start).count();
-  summary.acknowledged = impl.deliveries.acknowledged;
-  summary.failed = impl.deliveries.failed + static_cast<uint64_t>(impl.producer.outstanding());
-  summary.failuresByReason = impl.deliveries.failuresByReason;
-  if (impl.producer.outstanding() > 0) {
-    summary.failuresByReason["unacknowledged at exit"] +=
-        static_cast<uint64_t>(impl.producer.outstanding());
-  }
-  summary.ackLatency = impl.deliveries.ackLatency;
-  publishMetrics();
-  return summary;
+
+  ProducerService::Impl& impl_;
+  const ProducerOptions& options_;
+  const std::atomic<bool>& stop_;
+  const std::optional<double> duration_;
+  const uint64_t limit_;
+  const std::string payload_;
+  load::Pacer pacer_;
+  const bool unpaced_;
+  partition::LagAwarePartitioner* lagAware_;
+  std::optional<LagWatcher> lagWatcher_;
+  ProducerSummary summary_;
+  uint64_t reportedSent_ = 0, reportedAcked_ = 0, reportedFailed_ = 0;
+  const Clock::time_point start_ = Clock::now();
+  Clock::time_point nextMetrics_ = start_;
+  const int64_t startNanos_ = steadyNanos();
+};
+
+ProducerSummary ProducerService::run(const std::atomic<bool>& stop) {
+  return SendLoop(*impl_, stop).run();
 }
 
 }  // namespace ebb::service

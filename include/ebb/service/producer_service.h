@@ -70,6 +70,7 @@ class ProducerService {
 
  private:
   struct Impl;
+  friend class SendLoop;  // run()'s steps (producer_service.cpp)
   std::unique_ptr<Impl> impl_;
 };
 
