@@ -173,6 +173,8 @@ ebb_cases=(
   "none none --set scaling.mode=none"
   "keda-zero keda-kafka --set scaling.minReplicas=0,scaling.kedaKafka.activationLagThreshold=100"
   "everything keda-kafka --values $work/everything.yaml"
+  "secured keda-kafka --values $work/secured.yaml"
+  "secured-existing keda-ebb --values $work/secured-existing.yaml"
 )
 
 write_everything_values() {
@@ -207,9 +209,32 @@ scaling:
 YAML
 }
 
+# SCRAM over TLS: Secrets the chart creates (password and CA given as values), and existing Secrets
+# (e.g. Strimzi's cluster CA). check_deploy.py's SECURED_PASSWORD is the password here.
+write_secured_values() {
+  cat >"$work/secured.yaml" <<'YAML'
+kafka:
+  sasl: {mechanism: SCRAM-SHA-512, username: ebb, password: chart-check-password}
+  tls:
+    enabled: true
+    ca: |
+      -----BEGIN CERTIFICATE-----
+      MIIBszCCAVmgAwIBAgIUchartcheck
+      -----END CERTIFICATE-----
+producer: {enabled: true}
+YAML
+  cat >"$work/secured-existing.yaml" <<'YAML'
+kafka:
+  sasl: {mechanism: SCRAM-SHA-512, existingSecret: ebb-kafka-user}
+  tls: {enabled: true, caSecret: ebb-cluster-ca-cert}
+scaling: {mode: keda-ebb}
+YAML
+}
+
 render_charts() {
   mkdir -p "$work/render"
   write_everything_values
+  write_secured_values
   local chart="$root/deploy/helm/ebb" entry name mode rest
   local -a args
   check "helm lint deploy/helm/ebb (values against values.schema.json)" \
@@ -271,6 +296,10 @@ chart_canaries() {
   reject "canary: the chart refuses KEDA trigger settings KEDA rejects" "cannot both be true" \
     "$helm" template ebb "$chart" "${kv[@]}" --set scaling.kedaKafka.allowIdleConsumers=true \
     --set scaling.kedaKafka.limitToPartitionsWithLag=true
+  reject "canary: the chart refuses SASL without credentials" "existing credentials Secret" \
+    "$helm" template ebb "$chart" "${kv[@]}" --set kafka.sasl.mechanism=SCRAM-SHA-512
+  reject "canary: values.schema.json refuses an unknown SASL mechanism" "mechanism" \
+    "$helm" lint --strict "$chart" --set kafka.sasl.mechanism=GSSAPI
   local kafka_chart="$root/deploy/helm/kafka-cluster"
   printf 'nodePools:\n  - {name: dual, replicas: 2, roles: [controller, broker], %s}\n' \
     'storage: {type: ephemeral}' >"$work/even-quorum.yaml"

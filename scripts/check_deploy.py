@@ -706,12 +706,67 @@ def cmd_chart_invariants(case, mode, manifest):
         ):
             if label not in labels:
                 fail(f"{where}: {doc['kind']} {doc['metadata']['name']} lacks label {label}")
+    if case.startswith("secured"):
+        check_secured(where, mode, docs, by_kind)
     if not failures:
         ok(
             f"{where}: replicas owned by {mode if mode != 'none' else 'the Deployment'}, "
             f"drain {grace:g} s < termination {pod.get('terminationGracePeriodSeconds')} s, probes, "
             "security context, memory <= 128 MiB, PDB, standard labels"
         )
+
+
+# The password the secured check cases give the chart (scripts/check-deploy.sh).
+SECURED_PASSWORD = "chart-check-password"
+
+
+def check_secured(where, mode, docs, by_kind):
+    """kafka.sasl/kafka.tls: the password only in a Secret; every ebb container reads it through a
+    secretKeyRef defined before the EBB_PROPERTIES that expands it, and mounts the CA; KEDA's
+    kafka trigger authenticates with the same Secrets."""
+    import base64
+
+    encoded = base64.b64encode(SECURED_PASSWORD.encode()).decode()
+    for doc in docs:
+        text = yaml.safe_dump(doc)
+        if doc["kind"] != "Secret" and (SECURED_PASSWORD in text or encoded in text):
+            fail(f"{where}: the password is in {doc['kind']} {doc['metadata']['name']}")
+    for deployment in by_kind.get("Deployment", []):
+        pod = deployment["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        for container in pod["containers"]:
+            name = f"{deployment['metadata']['name']}/{container['name']}"
+            env = [e["name"] for e in container.get("env", [])]
+            values = {e["name"]: e for e in container.get("env", [])}
+            password = values.get("EBB_SASL_PASSWORD", {}).get("valueFrom", {})
+            properties = values.get("EBB_PROPERTIES", {}).get("value", "")
+            if "secretKeyRef" not in password:
+                fail(f"{where}: {name} does not read EBB_SASL_PASSWORD from a Secret")
+            elif env.index("EBB_SASL_PASSWORD") > env.index("EBB_PROPERTIES"):
+                fail(f"{where}: {name} defines EBB_SASL_PASSWORD after EBB_PROPERTIES expands it")
+            for wanted in (
+                "security.protocol=SASL_SSL",
+                "sasl.password=$(EBB_SASL_PASSWORD)",
+                "ssl.ca.location=/etc/ebb/kafka-ca/ca.crt",
+            ):
+                if wanted not in properties.split(";"):
+                    fail(f"{where}: {name}: EBB_PROPERTIES lacks {wanted}")
+            mounts = {m["name"]: m for m in container.get("volumeMounts", [])}
+            ca = mounts.get("kafka-ca", {})
+            if ca.get("mountPath") != "/etc/ebb/kafka-ca" or "secret" not in volumes.get(
+                "kafka-ca", {}
+            ):
+                fail(f"{where}: {name} does not mount the CA Secret at /etc/ebb/kafka-ca")
+    if mode == "keda-kafka":
+        auths = {d["metadata"]["name"]: d for d in by_kind.get("TriggerAuthentication", [])}
+        trigger = by_kind["ScaledObject"][0]["spec"]["triggers"][0]
+        auth = auths.get(trigger.get("authenticationRef", {}).get("name"), {})
+        parameters = {r["parameter"] for r in auth.get("spec", {}).get("secretTargetRef", [])}
+        metadata = trigger.get("metadata", {})
+        if parameters != {"username", "password", "ca"} or metadata.get("tls") != "enable":
+            fail(f"{where}: KEDA's kafka trigger lacks the credentials or TLS ({parameters})")
+    if not failures:
+        ok(f"{where}: password only in a Secret, secretKeyRef env, CA mounted, KEDA authenticated")
 
 
 def cmd_break_manifest(kind, source, target):

@@ -85,6 +85,20 @@ Secret are appended by Kubernetes' $(VAR) expansion, so they never appear in the
 {{- range $key, $value := .Values.kafka.properties }}
 {{- $properties = append $properties (printf "%s=%v" $key $value) }}
 {{- end }}
+{{- $properties = concat (include "ebb.securityProperties" . | fromYamlArray) $properties }}
+{{- if .Values.kafka.sasl.mechanism }}
+{{- $sasl := .Values.kafka.sasl }}
+- name: EBB_SASL_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "ebb.credentialsSecret" . | quote }}
+      key: {{ $sasl.usernameKey | quote }}
+- name: EBB_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "ebb.credentialsSecret" . | quote }}
+      key: {{ $sasl.passwordKey | quote }}
+{{- end }}
 {{- if .Values.kafka.propertiesSecret.name }}
 - name: EBB_SECRET_PROPERTIES
   valueFrom:
@@ -102,6 +116,59 @@ Secret are appended by Kubernetes' $(VAR) expansion, so they never appear in the
 {{- end }}
 {{- end }}
 
+{{/*
+Client properties from kafka.sasl and kafka.tls, as a YAML list of key=value (kafka.properties come
+after them and win). The credentials are Kubernetes $(VAR) references to the Secret's env vars, so the
+pod spec holds none; the CA is the mounted Secret's file.
+*/}}
+{{- define "ebb.securityProperties" -}}
+{{- $sasl := .Values.kafka.sasl }}
+{{- $tls := .Values.kafka.tls }}
+{{- $out := list }}
+{{- if and $sasl.mechanism $tls.enabled }}
+{{- $out = append $out "security.protocol=SASL_SSL" }}
+{{- else if $sasl.mechanism }}
+{{- $out = append $out "security.protocol=SASL_PLAINTEXT" }}
+{{- else if $tls.enabled }}
+{{- $out = append $out "security.protocol=SSL" }}
+{{- end }}
+{{- if $sasl.mechanism }}
+{{- $out = concat $out (list (printf "sasl.mechanism=%s" $sasl.mechanism) "sasl.username=$(EBB_SASL_USERNAME)" "sasl.password=$(EBB_SASL_PASSWORD)") }}
+{{- end }}
+{{- if include "ebb.caSecret" . }}
+{{- $out = append $out "ssl.ca.location=/etc/ebb/kafka-ca/ca.crt" }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/* The Secret with the SASL credentials: the user's, or the one the chart creates. */}}
+{{- define "ebb.credentialsSecret" -}}
+{{- default (include "ebb.componentName" (list . "kafka-credentials")) .Values.kafka.sasl.existingSecret }}
+{{- end }}
+
+{{/* The Secret with the brokers' CA certificate, empty when TLS uses the system trust store. */}}
+{{- define "ebb.caSecret" -}}
+{{- $tls := .Values.kafka.tls }}
+{{- if and $tls.enabled $tls.caSecret }}
+{{- $tls.caSecret }}
+{{- else if and $tls.enabled $tls.ca }}
+{{- include "ebb.componentName" (list . "kafka-ca") }}
+{{- end }}
+{{- end }}
+
+{{/* Whether the chart creates KEDA's TriggerAuthentication (keda-kafka, security set, no ref given). */}}
+{{- define "ebb.kedaAuthentication" -}}
+{{- $s := .Values.scaling }}
+{{- $secured := or .Values.kafka.sasl.mechanism (include "ebb.caSecret" .) }}
+{{- if and (eq $s.mode "keda-kafka") $secured (not $s.kedaKafka.authenticationRef) }}true{{- end }}
+{{- end }}
+
+{{/* KEDA's kafka trigger names for the SASL mechanism. */}}
+{{- define "ebb.kedaSasl" -}}
+{{- $m := .Values.kafka.sasl.mechanism }}
+{{- if eq $m "SCRAM-SHA-512" }}scram_sha512{{ else if eq $m "SCRAM-SHA-256" }}scram_sha256{{ else if eq $m "PLAIN" }}plaintext{{ end }}
+{{- end }}
+
 {{/* Pod-level settings shared by every ebb pod. */}}
 {{- define "ebb.podCommon" -}}
 serviceAccountName: {{ include "ebb.serviceAccountName" . }}
@@ -116,6 +183,15 @@ volumes:
   - name: tmp
     emptyDir:
       sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- with include "ebb.caSecret" . }}
+  - name: kafka-ca
+    secret:
+      secretName: {{ . | quote }}
+      defaultMode: 0444
+      items:
+        - key: {{ $.Values.kafka.tls.caKey | quote }}
+          path: ca.crt
+{{- end }}
 {{- end }}
 
 {{/* Container-level settings shared by every ebb container. */}}
@@ -127,6 +203,11 @@ securityContext:
 volumeMounts:
   - name: tmp
     mountPath: /tmp
+{{- if include "ebb.caSecret" . }}
+  - name: kafka-ca
+    mountPath: /etc/ebb/kafka-ca
+    readOnly: true
+{{- end }}
 {{- end }}
 
 {{/* Fails the render on value combinations the schema cannot express. */}}
@@ -148,6 +229,13 @@ volumeMounts:
 {{- end }}
 {{- if and $k.ensureEvenDistributionOfPartitions $k.limitToPartitionsWithLag }}
 {{- fail "scaling.kedaKafka: ensureEvenDistributionOfPartitions and limitToPartitionsWithLag cannot both be true (KEDA rejects the trigger)" }}
+{{- end }}
+{{- $sasl := .Values.kafka.sasl }}
+{{- if and $sasl.mechanism (not $sasl.existingSecret) (not (and $sasl.username $sasl.password)) }}
+{{- fail "kafka.sasl.mechanism is set: name an existing credentials Secret (kafka.sasl.existingSecret) or give kafka.sasl.username and kafka.sasl.password for the chart to create one" }}
+{{- end }}
+{{- if and (not .Values.kafka.tls.enabled) (or .Values.kafka.tls.caSecret .Values.kafka.tls.ca) }}
+{{- fail "kafka.tls.caSecret or kafka.tls.ca is set but kafka.tls.enabled is false: the CA would be ignored" }}
 {{- end }}
 {{- if and (ne $c.groupProtocol "classic") $c.assignor }}
 {{- fail "consumer.assignor applies to the classic protocol only: set consumer.groupProtocol to classic or leave the assignor empty" }}
