@@ -7,6 +7,12 @@
 # check the tarball against a pinned digest and build it with its own configure (no downloads).
 #
 # A system librdkafka is used instead when pkg-config finds 2.12 or newer.
+#
+#   build-librdkafka.sh        into .cache/librdkafka-VERSION
+#   build-librdkafka.sh tsan   into .cache/librdkafka-VERSION-tsan, with pthreads instead of glibc's
+#                              C11 threads: ThreadSanitizer does not intercept thrd_create, so
+#                              librdkafka's threads would run without TSan's thread state and crash
+#                              (librdkafka's configure says so for --disable-c11threads)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +25,16 @@ readonly npm_tarball="confluentinc-kafka-javascript-1.10.1.tgz"
 readonly npm_tarball_sha256="ada7d703bb1d3237e2292bfabf438d663b6160c9f1ac2a2406b5dc4257c81b66"
 readonly minimum_system_version="2.12.0"
 
-prefix="$EBB_CACHE/librdkafka-$rdkafka_version"
+flavour="${1:-}"
+configure_extra=()
+case "$flavour" in
+  "") prefix="$EBB_CACHE/librdkafka-$rdkafka_version" ;;
+  tsan)
+    prefix="$EBB_CACHE/librdkafka-$rdkafka_version-tsan"
+    configure_extra=(--disable-c11threads)
+    ;;
+  *) die "usage: build-librdkafka.sh [tsan]" ;;
+esac
 stamp="$prefix/.ebb-built"
 
 version_at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
@@ -28,7 +43,7 @@ if [ -f "$stamp" ]; then
   log "librdkafka $rdkafka_version: cached in $prefix"
   exit 0
 fi
-if system_version="$(pkg-config --modversion rdkafka 2>/dev/null)" &&
+if [ -z "$flavour" ] && system_version="$(pkg-config --modversion rdkafka 2>/dev/null)" &&
   version_at_least "$system_version" "$minimum_system_version"; then
   log "librdkafka: using the system's $system_version (>= $minimum_system_version)"
   exit 0
@@ -52,12 +67,12 @@ src="$work/package/deps/librdkafka"
 grep -q "RD_KAFKA_VERSION  *0x020f01ff" "$src/src/rdkafka.h" ||
   die "the package does not carry librdkafka $rdkafka_version"
 
-log "librdkafka $rdkafka_version: building (about 30 s on 2 cores)"
+log "librdkafka $rdkafka_version${flavour:+ ($flavour)}: building (about 30 s on 2 cores)"
 (
   cd "$src"
   ./configure --no-download --prefix="$prefix" \
     --enable-ssl --enable-gssapi --enable-zstd --enable-lz4-ext --enable-zlib \
-    --disable-curl >"$work/configure.log" 2>&1 ||
+    --disable-curl "${configure_extra[@]}" >"$work/configure.log" 2>&1 ||
     {
       tail -n 30 "$work/configure.log" >&2
       exit 1

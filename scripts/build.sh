@@ -2,6 +2,7 @@
 # Configures (once) and builds one flavour of ebb incrementally:
 #   build.sh release   build/release, optimised, for the demo and benchmarks
 #   build.sh asan      build/asan, AddressSanitizer + UBSan, warnings as errors, for the tests
+#   build.sh tsan      build/tsan, ThreadSanitizer, for the thread-safety subset (test.sh --tsan)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,7 +13,12 @@ flavour="${1:-release}"
 case "$flavour" in
   release) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEBB_BUILD_TESTS=OFF) ;;
   asan) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEBB_SANITIZE=ON -DEBB_WERROR=ON) ;;
-  *) die "usage: build.sh release|asan" ;;
+  tsan)
+    "$root/scripts/build-librdkafka.sh" tsan
+    flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEBB_TSAN=ON -DEBB_WERROR=ON
+      "-DEBB_RDKAFKA_PREFIX=$EBB_CACHE/librdkafka-2.15.1-tsan")
+    ;;
+  *) die "usage: build.sh release|asan|tsan" ;;
 esac
 build="$root/build/$flavour"
 if [ ! -f "$build/build.ninja" ]; then
