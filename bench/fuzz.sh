@@ -34,6 +34,10 @@ ninja -C "$build" >"$build.log" 2>&1 || {
   die "building the fuzz harnesses failed"
 }
 
+# The file-reading harnesses rewrite their input file on every execution: on tmpfs that is 5-10x
+# faster than on disk.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
+
 harnesses=(audit envelope keda_metadata keys offsets policy_settings profile properties)
 per_harness=$((total / ${#harnesses[@]}))
 executed=0
