@@ -2,8 +2,8 @@
 # The README's test command: installs what is missing, checks formatting, then runs two builds:
 #   1. ASan + UBSan (build/asan): every unit, integration, robustness, fuzz and deploy test (the
 #      integration tests start and stop a real broker);
-#   2. ThreadSanitizer (build/tsan): the unit tests and the consumer/producer/lag/scale integration
-#      binary, whose `ebb` children are TSan-built too.
+#   2. ThreadSanitizer (build/tsan): the unit tests and the consumer, producer and scale integration
+#      tests, whose `ebb` children are TSan-built too.
 # test.sh --asan | --tsan runs one stage only; further arguments go to ctest (e.g. -R lag -L unit).
 set -euo pipefail
 
@@ -27,6 +27,9 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp}"
 for stage in "${stages[@]}"; do
   "$root/scripts/build.sh" "$stage"
+  # The sanitizer must really be in the binaries the tests run (and in the ebb children they start).
+  ldd "$root/build/$stage/apps/ebb/ebb" | grep -q "lib$stage.so" ||
+    die "build/$stage/apps/ebb/ebb is not linked with lib$stage.so: the $stage stage checks nothing"
   log "running the $stage tests"
   # Tests start their own broker; an EBB_BOOTSTRAP_SERVERS from the caller's shell is used if set.
   ctest --test-dir "$root/build/$stage" --output-on-failure --timeout 900 "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ebb through SASL_SSL (SCRAM-SHA-512 over TLS) on a real broker started by `kafka.sh start
-# --secure`: produce, consume, lag, and scale with replicas, all with -F; the password appears in
+# --secure`: produce, consume, lag, scale with replicas and a short demo, all with -F; the password appears in
 # no argv (/proc/*/cmdline), no log, no metric and no output file; a wrong password and an
 # untrusted certificate fail fast with a clear error.
 #   secure_broker_test.sh EBB_BINARY
@@ -70,10 +70,26 @@ for cmdline in /proc/[0-9]*/cmdline; do
   if tr '\0' ' ' <"$cmdline" 2>/dev/null | grep -qF -- "$password"; then leaked="$cmdline"; fi
 done
 check "the password is on no process's command line" test -z "$leaked"
+address="$(sed -n 's|.*serving /metrics, /healthz and /readyz on http://\([0-9.:]*\).*|\1|p' \
+  "$work/scale.log" | head -n 1)"
+python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' \
+  "http://$address/metrics" >"$work/scale.metrics"
+check "scale's /metrics answers (kept for the password search)" test -s "$work/scale.metrics"
 kill -TERM "$scale_pid"
 wait "$scale_pid"
 check "scale stops cleanly" test $? -eq 0
 pids=()
+
+# A short demo on this cluster: its producer, replicas and scaler all authenticate from -F.
+"$ebb" demo -b "$bootstrap" -F "$props" --duration 10 --rate 200 --partitions 4 --policy static \
+  --set replicas=2 --out "$work/demo" --plain >"$work/demo.out" 2>"$work/demo.log"
+check "a short demo through SASL_SSL exits 0" test $? -eq 0
+check "the demo lost nothing" python3 -c '
+import glob, json, sys
+runs = json.load(open(glob.glob(sys.argv[1] + "/demo-*/summary.json")[0]))["runs"]
+ok = all(r["verified"] and r["lost"] == 0 and r["acknowledged"] > 0 for r in runs)
+sys.exit(0 if runs and ok else 1)' \
+  "$work/demo"
 found="$(grep -rlF --exclude=client.properties --exclude-dir=broker -- "$password" "$work" || true)"
 check "the password is in no log, summary or metric file" test -z "$found"
 
