@@ -59,8 +59,17 @@ pid_t spawnWith(const std::vector<std::string>& argv, const SpawnOptions& option
     if (ownOut) ::close(outFd);
     if (errFd >= 0 && errFd != outFd) ::close(errFd);
   };
+  // The signals to block are blocked in this thread before fork, so the child is born with them
+  // blocked: blocking them only in the child leaves a window in which a signal the parent sends
+  // right after fork (a standby's SIGUSR1 activation) still has its default action, and kills.
+  sigset_t blocked;
+  sigset_t previous;
+  sigemptyset(&blocked);
+  for (const int number : options.blockedSignals) sigaddset(&blocked, number);
+  ::pthread_sigmask(SIG_BLOCK, &blocked, &previous);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
+  if (pid != 0) ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (pid < 0) {
     const int error = errno;
     closeFiles();
@@ -74,9 +83,7 @@ pid_t spawnWith(const std::vector<std::string>& argv, const SpawnOptions& option
       if (::getppid() != parent) ::_exit(1);
     }
     if (options.ownProcessGroup) ::setpgid(0, 0);
-    sigset_t blocked;
-    sigemptyset(&blocked);
-    for (const int number : options.blockedSignals) sigaddset(&blocked, number);
+    // Exactly the requested signals stay blocked through exec (none of the parent's others).
     ::sigprocmask(SIG_SETMASK, &blocked, nullptr);
     if (outFd >= 0) ::dup2(outFd, STDOUT_FILENO);
     if (errFd >= 0) ::dup2(errFd, STDERR_FILENO);

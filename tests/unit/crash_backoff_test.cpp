@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "ebb/orchestrate/local_backend.h"
+#include "ebb/orchestrate/process.h"
 
 namespace ebb::orchestrate {
 namespace {
@@ -77,6 +79,19 @@ TEST(LocalBackendTest, ACrashLoopingReplicaIsRestartedWithBackoff) {
   EXPECT_GE(backend.restarts(), 3u);
   EXPECT_LE(backend.restarts(), 7u);
   backend.stopAll();
+}
+
+// A signal sent the instant spawn() returns must find it blocked already: the standby's SIGUSR1
+// activation used to kill a standby it reached before the child had blocked it (seen once in a
+// make test run: "replica 2 killed by User defined signal 1 after 0.0 s").
+TEST(SpawnTest, SignalsToBlockAreBlockedFromTheChildsFirstInstruction) {
+  for (int i = 0; i < 100; ++i) {
+    const pid_t pid = spawn({"/bin/sleep", "0.05"}, {.blockedSignals = {SIGUSR1}});
+    ASSERT_EQ(::kill(pid, SIGUSR1), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_FALSE(WIFSIGNALED(status)) << "child " << i << ": " << describeWaitStatus(status);
+  }
 }
 
 // Standbys: started ahead of need, activated first on scale-out (the same processes become
