@@ -3,6 +3,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "ebb/service/producer_service.h"
+
 namespace ebb::app {
 
 void ClientOptions::addTo(CLI::App& command) {
@@ -55,6 +57,13 @@ std::unique_ptr<metrics::HttpServer> ServiceOptions::serveHttp(
     std::shared_ptr<prometheus::Registry> registry) const {
   if (http.empty()) return nullptr;
   return std::make_unique<metrics::HttpServer>(metrics::parseEndpoint(http), std::move(registry));
+}
+
+void applyTune(kafka::ClientConfig& config, const std::string& preset) {
+  if (preset.empty()) return;
+  for (const auto& [key, value] : service::tunePreset(preset)) {
+    config.properties.try_emplace(key, value);
+  }
 }
 
 void addEnvironmentNames(CLI::App& command) {

@@ -24,6 +24,9 @@ struct ClientOptions {
   kafka::ClientConfig toConfig(const std::string& clientId) const;
 };
 
+// Adds the --tune preset's properties to `config` where -X/-F did not set them (they win).
+void applyTune(kafka::ClientConfig& config, const std::string& preset);
+
 // Flags of the long-running services (produce, consume): the client's, --http and --output.
 struct ServiceOptions {
   ClientOptions client;

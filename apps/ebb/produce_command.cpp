@@ -107,11 +107,7 @@ void addProduceCommand(CLI::App& app, Runner& runner) {
       if (flags->count > 0) settings.count = flags->count;
       if (flags->duration > 0) settings.durationSeconds = flags->duration;
       auto config = flags->service.client.toConfig("ebb-producer-" + settings.producerId);
-      if (!flags->tune.empty()) {
-        for (const auto& [key, value] : service::tunePreset(flags->tune)) {
-          config.properties.try_emplace(key, value);
-        }
-      }
+      applyTune(config, flags->tune);
       auto registry = std::make_shared<prometheus::Registry>();
       const auto http = flags->service.serveHttp(registry);
       const auto& stop = installStopSignals();

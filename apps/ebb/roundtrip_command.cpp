@@ -18,6 +18,7 @@ struct RoundtripFlags {
   ClientOptions client;
   roundtrip::Options options;
   std::string protocol = "consumer";
+  std::string tune;
   std::string output = "text";
   int timeoutSeconds = 120;
 };
@@ -39,6 +40,7 @@ nlohmann::json toJson(const roundtrip::Options& options, const roundtrip::Result
           {"produce_rate_msgs_per_s", rate},
           {"produce_rate_mib_per_s", rate * static_cast<double>(options.payloadBytes) / (1 << 20)},
           {"end_to_end_seconds", result.totalSeconds},
+          {"produce_requests", result.produceRequests},
           {"ack_latency", latencyJson(result.ackLatency)},
           {"end_to_end_latency", latencyJson(result.endToEndLatency)}};
 }
@@ -87,6 +89,8 @@ void addRoundtripCommand(CLI::App& app, Runner& runner) {
       ->check(CLI::IsMember({"consumer", "classic"}));
   command->add_option("--timeout", flags->timeoutSeconds, "Seconds for the whole run")
       ->check(CLI::Range(1, 86'400));
+  command->add_option("--tune", flags->tune, "Producer preset: latency or throughput (-X wins)")
+      ->check(CLI::IsMember({"latency", "throughput"}));
   command->add_option("-o,--output", flags->output, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
 
@@ -95,7 +99,9 @@ void addRoundtripCommand(CLI::App& app, Runner& runner) {
       auto run = flags->options;
       run.protocol = kafka::parseGroupProtocol(flags->protocol);
       run.timeout = std::chrono::seconds(flags->timeoutSeconds);
-      const auto result = roundtrip::run(flags->client.toConfig("ebb-roundtrip"), run);
+      auto config = flags->client.toConfig("ebb-roundtrip");
+      applyTune(config, flags->tune);
+      const auto result = roundtrip::run(config, run);
       const auto summary = toJson(run, result);
       if (flags->output == "json") {
         std::cout << summary.dump(2) << "\n";

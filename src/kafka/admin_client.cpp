@@ -228,9 +228,12 @@ AdminClient::AdminClient(const ClientConfig& config, std::chrono::milliseconds t
   // A consumer-type handle with a group of its own, never subscribed: librdkafka 2.15.1 answers a
   // NOT_COORDINATOR reply to ListConsumerGroupOffsets by poking the handle's consumer group, which
   // a producer-type handle lacks (a NULL dereference). With one, it re-queries and retries instead.
+  // The user's producer properties (ebb produce --tune) do not apply to it: left out.
   handle_.reset(detail::createHandle(
-      RD_KAFKA_CONSUMER, detail::makeConf(config, {{"group.id", "ebb-admin-" + config.clientId},
-                                                   {"group.protocol", "classic"}})));
+      RD_KAFKA_CONSUMER,
+      detail::makeConf(
+          config, {{"group.id", "ebb-admin-" + config.clientId}, {"group.protocol", "classic"}},
+          RD_KAFKA_CONSUMER)));
 }
 
 AdminClient::~AdminClient() = default;

@@ -101,7 +101,7 @@ Consumer::Consumer(const ClientConfig& config, const ConsumerOptions& options) {
     defaults["partition.assignment.strategy"] = options.assignor;
   }
   if (!options.instanceId.empty()) defaults["group.instance.id"] = options.instanceId;
-  auto conf = detail::makeConf(config, defaults);
+  auto conf = detail::makeConf(config, defaults, RD_KAFKA_CONSUMER);
   if (options.listener != nullptr) {
     rd_kafka_conf_set_rebalance_cb(conf.get(), rebalanceCallback);
     rebalance_ = std::make_unique<RebalanceState>(RebalanceState{.listener = options.listener});

@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -53,9 +55,51 @@ void errorCallback(rd_kafka_t* handle, int code, const char* reason, void* /*opa
   spdlog::warn("kafka {}: {}", rd_kafka_err2name(err), reason);
 }
 
+// librdkafka's property table, "name | C/P | range | default | importance | description" per row.
+std::map<std::string, char, std::less<>> readPropertyScopes() {
+  std::map<std::string, char, std::less<>> scopes;
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* out = open_memstream(&text, &size);
+  if (out == nullptr) return scopes;
+  rd_kafka_conf_properties_show(out);
+  std::fclose(out);
+  const std::string table(text, size);
+  std::free(text);
+  constexpr std::string_view kBlank = " \t";
+  auto trim = [&](std::string_view field) {
+    const auto first = field.find_first_not_of(kBlank);
+    if (first == std::string_view::npos) return std::string_view();
+    return field.substr(first, field.find_last_not_of(kBlank) - first + 1);
+  };
+  std::string_view rest(table);
+  while (!rest.empty()) {
+    const auto end = rest.find('\n');
+    const std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    const auto first = line.find('|');
+    const auto second = first == std::string_view::npos ? first : line.find('|', first + 1);
+    if (second == std::string_view::npos) continue;
+    const auto name = trim(line.substr(0, first));
+    const auto scope = trim(line.substr(first + 1, second - first - 1));
+    if (name.empty() || name == "Property" || (scope != "C" && scope != "P" && scope != "*")) {
+      continue;
+    }
+    scopes.emplace(std::string(name), scope.front());
+  }
+  return scopes;
+}
+
 }  // namespace
 
-ConfPtr makeConf(const ClientConfig& config, const std::map<std::string, std::string>& defaults) {
+char propertyScope(std::string_view key) {
+  static const auto scopes = readPropertyScopes();
+  const auto it = scopes.find(key);
+  return it == scopes.end() ? '?' : it->second;
+}
+
+ConfPtr makeConf(const ClientConfig& config, const std::map<std::string, std::string>& defaults,
+                 std::optional<rd_kafka_type_t> onlyFor) {
   ConfPtr conf(rd_kafka_conf_new());
   std::array<char, 512> reason{};
   auto apply = [&](const std::string& key, const std::string& value) {
@@ -70,7 +114,15 @@ ConfPtr makeConf(const ClientConfig& config, const std::map<std::string, std::st
   for (const auto& [key, value] : defaults) {
     if (!config.properties.contains(key)) apply(key, value);
   }
-  for (const auto& [key, value] : config.effective()) apply(key, value);
+  const char otherSide = !onlyFor ? '\0' : *onlyFor == RD_KAFKA_PRODUCER ? 'C' : 'P';
+  for (const auto& [key, value] : config.effective()) {
+    if (otherSide != '\0' && propertyScope(key) == otherSide) {
+      spdlog::debug("kafka client {}: {} left out (a {} property)", config.clientId, key,
+                    otherSide == 'P' ? "producer" : "consumer");
+      continue;
+    }
+    apply(key, value);
+  }
   spdlog::debug("kafka client {}: {}", config.clientId, fmt::join(config.printable(), " "));
   rd_kafka_conf_set_log_cb(conf.get(), logCallback);
   rd_kafka_conf_set_error_cb(conf.get(), errorCallback);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "ebb/kafka/client_config.h"
 #include "ebb/kafka/error.h"
@@ -32,8 +33,18 @@ struct ErrorDestroy {
 using ErrorPtr = std::unique_ptr<rd_kafka_error_t, ErrorDestroy>;
 
 // Builds a librdkafka config: defaults (ebb's choices for this client kind), then the ClientConfig.
+// With `onlyFor`, properties that librdkafka scopes to the other client type are left out: one
+// set of properties (-X, -F) serves every client of a command (roundtrip's producer and consumer,
+// the admin handles inside produce and consume), each taking what applies to it, without a
+// librdkafka CONFWARN per property that does not.
 // Throws KafkaError naming the property when librdkafka rejects a key or value.
-ConfPtr makeConf(const ClientConfig& config, const std::map<std::string, std::string>& defaults);
+ConfPtr makeConf(const ClientConfig& config, const std::map<std::string, std::string>& defaults,
+                 std::optional<rd_kafka_type_t> onlyFor = std::nullopt);
+
+// The scope of a librdkafka property: 'C' consumer only, 'P' producer only, '*' both; '?' unknown.
+// Read from librdkafka's own table (rd_kafka_conf_properties_show), so it matches the linked
+// version.
+char propertyScope(std::string_view key);
 
 // Creates the client; owns conf on success and on failure.
 rd_kafka_t* createHandle(rd_kafka_type_t type, ConfPtr conf);

@@ -2,18 +2,27 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <spdlog/spdlog.h>
 #include <array>
+#include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "handle.h"
 
 namespace ebb::kafka {
+namespace detail {
+struct ProducerCallbacks {
+  DeliveryHandler* handler;
+  ProducerStatistics* statistics;
+};
+}  // namespace detail
 namespace {
 
 constexpr size_t kMaxHeaders = 8;
 
 // Runs on the thread that calls poll()/flush(); hands the report over without throwing.
 void deliveryCallback(rd_kafka_t* /*handle*/, const rd_kafka_message_t* message, void* opaque) {
-  auto* handler = static_cast<DeliveryHandler*>(opaque);
+  auto* handler = static_cast<detail::ProducerCallbacks*>(opaque)->handler;
   if (handler == nullptr) return;
   handler->onDelivery(Delivery{
       .error = detail::toError(message->err),
@@ -23,14 +32,34 @@ void deliveryCallback(rd_kafka_t* /*handle*/, const rd_kafka_message_t* message,
   });
 }
 
+// librdkafka's statistics JSON: brokers.<name>.req.Produce counts the ProduceRequests sent to each.
+int statisticsCallback(rd_kafka_t* /*handle*/, char* json, size_t length, void* opaque) {
+  auto* statistics = static_cast<detail::ProducerCallbacks*>(opaque)->statistics;
+  try {
+    const auto document = nlohmann::json::parse(std::string_view(json, length));
+    uint64_t requests = 0;
+    for (const auto& broker : document.value("brokers", nlohmann::json::object())) {
+      requests += broker.value("req", nlohmann::json::object()).value("Produce", uint64_t{0});
+    }
+    statistics->produceRequests = requests;
+    ++statistics->readings;
+  } catch (const std::exception& error) {
+    spdlog::debug("unreadable librdkafka statistics: {}", error.what());
+  }
+  return 0;  // librdkafka frees the JSON
+}
+
 }  // namespace
 
 bool isQueueFull(const Error& error) { return error.code() == RD_KAFKA_RESP_ERR__QUEUE_FULL; }
 
 Producer::Producer(const ClientConfig& config, DeliveryHandler* handler) {
-  auto conf = detail::makeConf(config, {});
+  auto conf = detail::makeConf(config, {}, RD_KAFKA_PRODUCER);
+  callbacks_ = std::make_unique<detail::ProducerCallbacks>(
+      detail::ProducerCallbacks{.handler = handler, .statistics = &statistics_});
   rd_kafka_conf_set_dr_msg_cb(conf.get(), deliveryCallback);
-  rd_kafka_conf_set_opaque(conf.get(), handler);
+  rd_kafka_conf_set_stats_cb(conf.get(), statisticsCallback);
+  rd_kafka_conf_set_opaque(conf.get(), callbacks_.get());
   handle_.reset(detail::createHandle(RD_KAFKA_PRODUCER, std::move(conf)));
 }
 

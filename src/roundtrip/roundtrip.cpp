@@ -151,7 +151,10 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
   }
 
   AckRecorder acks(options.messages);
-  kafka::Producer producer(config, &acks);
+  // Statistics every 100 ms count the ProduceRequests: how many requests the load became.
+  auto producerConfig = config;
+  producerConfig.properties.try_emplace("statistics.interval.ms", "100");
+  kafka::Producer producer(producerConfig, &acks);
   const std::string payload(options.payloadBytes, 'x');
   KeyBuffer key;
   Result result;
@@ -184,6 +187,15 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
   }
   producer.flush(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
   result.produceSeconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // One more statistics reading after the last acknowledgement, so it counts every request.
+  const auto readings = producer.statistics().readings;
+  waitFor(
+      [&] {
+        producer.poll(std::chrono::milliseconds(10));
+        return producer.statistics().readings > readings + 1;
+      },
+      std::min(deadline, Clock::now() + std::chrono::seconds(1)));
+  result.produceRequests = producer.statistics().produceRequests;
 
   waitFor([&] { return receiver.done(); }, deadline);
   receiving.request_stop();

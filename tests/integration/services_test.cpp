@@ -384,6 +384,36 @@ TEST_F(ServicesTest, UnknownTopicIsAClearErrorForBothServices) {
   }
 }
 
+// The producer's properties (--tune throughput sets five) reach only the producer: its internal
+// admin handles are consumer-type and would print one CONFWARN per property.
+TEST_F(ServicesTest, TunedProducerPropertiesReachOnlyTheProducer) {
+  const std::string topic = "tuned-" + std::to_string(::getpid());
+  kafka::AdminClient(clientConfig()).createTopic({.name = topic, .partitions = 3});
+  std::string output;
+  ASSERT_EQ(runCommand({kEbb, "--log-level", "info", "produce", "-b", bootstrapServers(), "-t",
+                        topic, "-n", "1000", "--tune", "throughput", "--partitioner", "lag-aware",
+                        "--lag-group", "tuned-watch", "-o", "json"},
+                       60s, &output),
+            0)
+      << output;
+  EXPECT_EQ(output.find("CONFWARN"), std::string::npos) << output;
+  EXPECT_NE(output.find("\"acknowledged\": 1000"), std::string::npos) << output;
+
+  // roundtrip: one set of properties for its producer and its consumer; the requests the load
+  // became are counted from librdkafka's statistics.
+  ASSERT_EQ(runCommand({kEbb, "--log-level", "warn", "roundtrip", "-b", bootstrapServers(), "-t",
+                        topic + "-roundtrip", "-p", "3", "-n", "2000", "--rate", "2000", "--tune",
+                        "throughput", "-o", "json"},
+                       60s, &output),
+            0)
+      << output;
+  EXPECT_EQ(output.find("CONFWARN"), std::string::npos) << output;
+  const auto summary = nlohmann::json::parse(output.substr(output.find('{')));
+  const auto requests = summary["produce_requests"].get<uint64_t>();
+  EXPECT_GT(requests, 0u) << output;
+  EXPECT_LT(requests, 2000u) << "batching: fewer requests than messages";
+}
+
 TEST_F(ServicesTest, UnreachableClusterIsAClearErrorForBothServices) {
   for (const auto& command : std::vector<std::vector<std::string>>{
            {kEbb, "produce", "-b", "127.0.0.1:1", "-t", "t", "-n", "1"},

@@ -15,6 +15,9 @@
 struct rd_kafka_s;
 
 namespace ebb::kafka {
+namespace detail {
+struct ProducerCallbacks;
+}
 
 struct Header {
   const char* name;
@@ -34,6 +37,12 @@ class DeliveryHandler {
   virtual ~DeliveryHandler() = default;
   // Called from Producer::poll()/flush() on the caller's thread; must not throw.
   virtual void onDelivery(const Delivery& delivery) noexcept = 0;
+};
+
+// What librdkafka's statistics (statistics.interval.ms) say about the requests this producer sent.
+struct ProducerStatistics {
+  uint64_t produceRequests = 0;  // ProduceRequests sent to all brokers so far
+  uint64_t readings = 0;         // statistics callbacks served so far
 };
 
 inline constexpr int32_t kAnyPartition = -1;
@@ -59,8 +68,13 @@ class Producer {
   bool flush(std::chrono::milliseconds timeout);
   // Messages queued or in flight, not yet reported.
   int outstanding() const;
+  // The last statistics reading (all zero unless statistics.interval.ms is set); served by poll().
+  const ProducerStatistics& statistics() const { return statistics_; }
 
  private:
+  // What librdkafka's callbacks reach (declared before handle_: it outlives the callbacks).
+  ProducerStatistics statistics_;
+  std::unique_ptr<detail::ProducerCallbacks> callbacks_;
   struct Destroy {
     void operator()(rd_kafka_s* handle) const;
   };

@@ -33,6 +33,7 @@ struct Result {
   uint64_t duplicates = 0;
   double produceSeconds = 0;           // first send to last acknowledgement
   double totalSeconds = 0;             // first send to last message consumed
+  uint64_t produceRequests = 0;        // ProduceRequests the producer sent (librdkafka statistics)
   latency::Histogram ackLatency;       // send -> broker acknowledgement
   latency::Histogram endToEndLatency;  // send -> consumer received
   bool complete() const { return failed == 0 && consumed == sent && sent > 0; }
