@@ -177,17 +177,24 @@ class ScaleEventsTest : public ScaleTest, public ::testing::WithParamInterface<s
 TEST_P(ScaleEventsTest, FiftyScaleEventsUnderLoadLoseNothing) {
   auto scale = startScale("cycle", {"counts=2,3", "period=1500ms", "interval=250ms"},
                           {"--group-protocol", GetParam()}, {"--warm", "1"});
-  // Produce for 80 s: 53 periods of 1.5 s, a scale event at each.
-  auto producer = startProducer({"--rate", "400", "--duration", "80"});
+  // Produce until 50 scale events happened (a period of 1.5 s each: about 80 s; a round can take
+  // longer on a loaded machine, so the load lasts as long as the events need, up to 240 s), then
+  // stop the producer: it flushes and reports what was acknowledged.
+  auto producer = startProducer({"--rate", "400", "--duration", "240"});
+  const auto events = [&] {
+    int count = 0;
+    int previous = -1;
+    for (const auto& decision : decisions()) {
+      const int replicas = decision["replicas"].get<int>();
+      if (previous > 0 && replicas != previous) ++count;
+      previous = replicas;
+    }
+    return count;
+  };
+  EXPECT_TRUE(waitUntil([&] { return events() >= 50; }, 230s)) << readFile(path("scale.err"));
+  producer.signal(SIGTERM);
   const uint64_t acknowledged = producerAcknowledged(producer);
-  int events = 0;
-  int previous = -1;
-  for (const auto& decision : decisions()) {
-    const int replicas = decision["replicas"].get<int>();
-    if (previous > 0 && replicas != previous) ++events;
-    previous = replicas;
-  }
-  EXPECT_GE(events, 50) << readFile(path("scale.err"));
+  EXPECT_GE(events(), 50) << readFile(path("scale.err"));
   // Standbys took part: the backend activated them instead of starting every replica cold.
   EXPECT_NE(readFile(path("scale.err")).find("activated (a standby for"), std::string::npos);
   stopAndVerifyNothingLost(scale, acknowledged);
