@@ -10,11 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/lib.sh
 source "$root/scripts/lib.sh"
-"$root/scripts/bootstrap.sh"
-"$root/scripts/build.sh" release
-ebb="$root/build/release/apps/ebb/ebb"
-kafka="$root/tools/kafka/kafka.sh"
-report="${1:-$root/docs/BENCHMARKS.md}"
+bench_setup "$@"
 work="$(mktemp -d)"
 run_dir="$EBB_CACHE/kafka-run/heartbeat-cost"
 members=12

@@ -42,6 +42,8 @@ int statisticsCallback(rd_kafka_t* /*handle*/, char* json, size_t length, void* 
       requests += broker.value("req", nlohmann::json::object()).value("Produce", uint64_t{0});
     }
     statistics->produceRequests = requests;
+    statistics->idempotenceState =
+        document.value("eos", nlohmann::json::object()).value("idemp_state", std::string());
     ++statistics->readings;
   } catch (const std::exception& error) {
     spdlog::debug("unreadable librdkafka statistics: {}", error.what());
@@ -51,10 +53,38 @@ int statisticsCallback(rd_kafka_t* /*handle*/, char* json, size_t length, void* 
 
 }  // namespace
 
+std::map<std::string, std::string> selfClockingDefaults(const ClientConfig& config) {
+  // No linger and one request in flight per broker connection: a message goes out at once when the
+  // connection is idle, and what arrives while a request is in flight waits for its response and
+  // leaves as the next batch, so batches grow with the load and the broker's queue stays short
+  // (Nagle's algorithm at the request level). Nagle's TCP algorithm is off: with one request in
+  // flight it would hold a small request back for the delayed ACK of the previous one.
+  std::map<std::string, std::string> defaults{
+      {"linger.ms", "0"},
+      {"max.in.flight.requests.per.connection", "1"},
+      {"socket.nagle.disable", "true"},
+  };
+  // Idempotence (no duplicates, order kept across retries; librdkafka allows up to 5 in flight
+  // with it) unless the user chose what it excludes: acks other than all, or a wider window.
+  const auto& user = config.properties;
+  const auto acks = user.find("acks");
+  const auto window = user.find("max.in.flight.requests.per.connection");
+  const bool weakAcks = acks != user.end() && acks->second != "all" && acks->second != "-1";
+  bool wideWindow = false;
+  if (window != user.end()) {
+    try {
+      wideWindow = std::stoll(window->second) > 5;
+    } catch (const std::exception&) {  // librdkafka rejects the value with its own message
+    }
+  }
+  if (!weakAcks && !wideWindow) defaults.emplace("enable.idempotence", "true");
+  return defaults;
+}
+
 bool isQueueFull(const Error& error) { return error.code() == RD_KAFKA_RESP_ERR__QUEUE_FULL; }
 
 Producer::Producer(const ClientConfig& config, DeliveryHandler* handler) {
-  auto conf = detail::makeConf(config, {}, RD_KAFKA_PRODUCER);
+  auto conf = detail::makeConf(config, selfClockingDefaults(config), RD_KAFKA_PRODUCER);
   callbacks_ = std::make_unique<detail::ProducerCallbacks>(
       detail::ProducerCallbacks{.handler = handler, .statistics = &statistics_});
   rd_kafka_conf_set_dr_msg_cb(conf.get(), deliveryCallback);
@@ -64,6 +94,14 @@ Producer::Producer(const ClientConfig& config, DeliveryHandler* handler) {
 }
 
 Producer::~Producer() = default;
+
+bool Producer::idempotent() const {
+  std::array<char, 16> value{};
+  size_t size = value.size();
+  return rd_kafka_conf_get(rd_kafka_conf(handle_.get()), "enable.idempotence", value.data(),
+                           &size) == RD_KAFKA_CONF_OK &&
+         std::string_view(value.data()) == "true";
+}
 
 void Producer::Destroy::operator()(rd_kafka_s* handle) const { rd_kafka_destroy(handle); }
 

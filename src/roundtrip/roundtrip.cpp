@@ -155,6 +155,14 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
   auto producerConfig = config;
   producerConfig.properties.try_emplace("statistics.interval.ms", "100");
   kafka::Producer producer(producerConfig, &acks);
+  // An idempotent producer sends nothing before the broker gave it a producer id: wait for that
+  // (seconds on a cluster whose coordinator is still loading), so latency counts from ready.
+  waitFor(
+      [&] {
+        producer.poll(std::chrono::milliseconds(10));
+        return !producer.idempotent() || producer.statistics().idempotenceState == "Assigned";
+      },
+      std::min(deadline, Clock::now() + std::chrono::seconds(30)));
   const std::string payload(options.payloadBytes, 'x');
   KeyBuffer key;
   Result result;

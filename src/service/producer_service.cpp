@@ -124,7 +124,10 @@ struct Metrics {
 
 std::map<std::string, std::string> tunePreset(std::string_view name) {
   if (name == "latency") {
+    // The default's self-clocking window (one request in flight, no linger), with leader-only
+    // acknowledgement: never every message its own request, which saturates the broker.
     return {{"linger.ms", "0"},
+            {"max.in.flight.requests.per.connection", "1"},
             {"acks", "1"},
             {"compression.type", "none"},
             {"socket.nagle.disable", "true"}};

@@ -51,6 +51,13 @@ printf 'sasl.username=ebb\nhunter2-secret\n' >"$work/secret.properties"
 expect "malformed -F line" "secret.properties:2: expected a librdkafka property" -- \
   "$ebb" roundtrip -b 127.0.0.1:1 -F "$work/secret.properties"
 absent "malformed -F line is not shown" hunter2
+# The producer's self-clocking default gives way to the user's settings; settings that contradict
+# each other are librdkafka's clear error before anything is sent.
+expect "idempotence with a window wider than 5" "max.in.flight. must be set <= 5" -- \
+  "$ebb" produce -b 127.0.0.1:1 -t t -n 1 -X enable.idempotence=true \
+  -X max.in.flight.requests.per.connection=10
+expect "idempotence with acks=1" "acks.*all" -- \
+  "$ebb" produce -b 127.0.0.1:1 -t t -n 1 -X enable.idempotence=true -X acks=1
 expect "unknown group protocol" "group-protocol" -- \
   "$ebb" roundtrip -b 127.0.0.1:1 --group-protocol eager
 expect "bad log level" "log-level" -- "$ebb" --log-level loud roundtrip -b 127.0.0.1:1

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "ebb/kafka/consumer.h"
+#include "ebb/kafka/producer.h"
 
 namespace ebb::kafka {
 namespace {
@@ -136,6 +137,35 @@ TEST(GroupProtocolTest, ParsesBothProtocolsAndRejectsOthers) {
   EXPECT_EQ(parseGroupProtocol("classic"), GroupProtocol::kClassic);
   EXPECT_EQ(toString(GroupProtocol::kClassic), "classic");
   EXPECT_THROW(parseGroupProtocol("eager"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace ebb::kafka
+
+namespace ebb::kafka {
+namespace {
+
+TEST(SelfClockingDefaultsTest, NoLingerOneRequestInFlightIdempotent) {
+  const auto defaults = selfClockingDefaults(ClientConfig{});
+  EXPECT_EQ(defaults.at("linger.ms"), "0");
+  EXPECT_EQ(defaults.at("max.in.flight.requests.per.connection"), "1");
+  EXPECT_EQ(defaults.at("socket.nagle.disable"), "true");
+  EXPECT_EQ(defaults.at("enable.idempotence"), "true");
+}
+
+// Idempotence needs acks=all and at most 5 in flight: a user's choice that excludes it turns the
+// default off (stated precedence) instead of failing on a setting the user never made.
+TEST(SelfClockingDefaultsTest, UserChoicesThatExcludeIdempotenceTurnItsDefaultOff) {
+  for (const auto* choice : {"acks=1", "acks=0", "max.in.flight.requests.per.connection=10"}) {
+    ClientConfig config;
+    config.set(choice);
+    EXPECT_FALSE(selfClockingDefaults(config).contains("enable.idempotence")) << choice;
+  }
+  for (const auto* choice : {"acks=all", "acks=-1", "max.in.flight.requests.per.connection=5"}) {
+    ClientConfig config;
+    config.set(choice);
+    EXPECT_EQ(selfClockingDefaults(config).at("enable.idempotence"), "true") << choice;
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -43,12 +44,20 @@ class DeliveryHandler {
 struct ProducerStatistics {
   uint64_t produceRequests = 0;  // ProduceRequests sent to all brokers so far
   uint64_t readings = 0;         // statistics callbacks served so far
+  // eos.idemp_state: "Assigned" once an idempotent producer holds its producer id (it sends
+  // nothing before); empty when idempotence is off.
+  std::string idempotenceState;
 };
 
 inline constexpr int32_t kAnyPartition = -1;
 
 // The producer's local queue is full: back-pressure, not a failure (poll and send again).
 bool isQueueFull(const Error& error);
+
+// ebb's producer defaults, under the user's properties (-X/-F always win): linger.ms 0, one request
+// in flight per connection (batches grow while it is out: self-clocking), Nagle off, and
+// idempotence unless the user's acks (not all) or window (above 5) rule it out.
+std::map<std::string, std::string> selfClockingDefaults(const ClientConfig& config);
 
 class Producer {
  public:
@@ -68,6 +77,8 @@ class Producer {
   bool flush(std::chrono::milliseconds timeout);
   // Messages queued or in flight, not yet reported.
   int outstanding() const;
+  // Whether enable.idempotence is in effect (ebb's default or the user's).
+  bool idempotent() const;
   // The last statistics reading (all zero unless statistics.interval.ms is set); served by poll().
   const ProducerStatistics& statistics() const { return statistics_; }
 

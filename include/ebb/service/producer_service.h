@@ -52,7 +52,8 @@ struct ProducerSummary {
 };
 
 // Named sets of producer properties; -X properties given by the user win over them.
-//   latency:    send at once, leader-only acknowledgement, no compression
+//   latency:    the default's self-clocking window (no linger, one request in flight) with
+//               leader-only acknowledgement and no compression
 //   throughput: large batches with a linger, lz4 compression, leader-only acknowledgement
 // Throws std::invalid_argument for other names.
 std::map<std::string, std::string> tunePreset(std::string_view name);
