@@ -130,6 +130,12 @@ bool waitFor(Predicate done, Clock::time_point deadline) {
   return true;
 }
 
+// Serves the producer's callbacks (delivery reports, statistics) until `done` holds or `limit`.
+template <typename Predicate>
+void serveUntil(kafka::Producer& producer, Predicate done, Clock::time_point limit) {
+  while (!done() && Clock::now() < limit) producer.poll(std::chrono::milliseconds(10));
+}
+
 }  // namespace
 
 Result run(const kafka::ClientConfig& config, const Options& options) {
@@ -151,18 +157,21 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
   }
 
   AckRecorder acks(options.messages);
-  // Statistics every 100 ms count the ProduceRequests: how many requests the load became.
+  // Statistics count the ProduceRequests: how many requests the load became. Once a second: each
+  // reading is a JSON document parsed on this, the sending, thread.
+  constexpr auto kStatisticsInterval = std::chrono::seconds(1);
   auto producerConfig = config;
-  producerConfig.properties.try_emplace("statistics.interval.ms", "100");
+  producerConfig.properties.try_emplace(
+      "statistics.interval.ms",
+      std::to_string(std::chrono::milliseconds(kStatisticsInterval).count()));
   kafka::Producer producer(producerConfig, &acks);
   // An idempotent producer sends nothing before the broker gave it a producer id: wait for that
   // (seconds on a cluster whose coordinator is still loading), so latency counts from ready.
-  waitFor(
-      [&] {
-        producer.poll(std::chrono::milliseconds(10));
-        return !producer.idempotent() || producer.statistics().idempotenceState == "Assigned";
-      },
-      std::min(deadline, Clock::now() + std::chrono::seconds(30)));
+  if (producer.idempotent()) {
+    serveUntil(
+        producer, [&] { return producer.statistics().idempotenceState == "Assigned"; },
+        std::min(deadline, Clock::now() + std::chrono::seconds(30)));
+  }
   const std::string payload(options.payloadBytes, 'x');
   KeyBuffer key;
   Result result;
@@ -195,14 +204,12 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
   }
   producer.flush(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
   result.produceSeconds = std::chrono::duration<double>(Clock::now() - start).count();
-  // One more statistics reading after the last acknowledgement, so it counts every request.
+  // Two more statistics readings after the last acknowledgement: the second was taken after it, so
+  // it counts every request.
   const auto readings = producer.statistics().readings;
-  waitFor(
-      [&] {
-        producer.poll(std::chrono::milliseconds(10));
-        return producer.statistics().readings > readings + 1;
-      },
-      std::min(deadline, Clock::now() + std::chrono::seconds(1)));
+  serveUntil(
+      producer, [&] { return producer.statistics().readings > readings + 1; },
+      std::min(deadline, Clock::now() + 2 * kStatisticsInterval + std::chrono::milliseconds(500)));
   result.produceRequests = producer.statistics().produceRequests;
 
   waitFor([&] { return receiver.done(); }, deadline);
