@@ -136,27 +136,10 @@ void serveUntil(kafka::Producer& producer, Predicate done, Clock::time_point lim
   while (!done() && Clock::now() < limit) producer.poll(std::chrono::milliseconds(10));
 }
 
-}  // namespace
-
-Result run(const kafka::ClientConfig& config, const Options& options) {
-  const auto deadline = Clock::now() + options.timeout;
-  kafka::AdminClient admin(
-      config, std::min<std::chrono::milliseconds>(options.timeout, std::chrono::seconds(15)));
-  if (options.createTopic) {
-    admin.createTopic({.name = options.topic, .partitions = options.partitions});
-  }
-  const auto partitions = admin.metadata(options.topic).topics.front().partitions.size();
-
-  Receiver receiver(config, options);
-  // jthread: stopped and joined on every way out, including exceptions.
-  std::jthread receiving([&](const std::stop_token& stop) { receiver.run(stop, partitions); });
-  // Measure steady state: start sending once the group has handed out every partition.
-  if (!waitFor([&] { return receiver.assigned(); }, deadline)) {
-    throw kafka::KafkaError("the consumer group did not assign the partitions of '" +
-                            options.topic + "' in time");
-  }
-
-  AckRecorder acks(options.messages);
+// The producing half: a ready producer, paced sends, the flush, and the requests they became.
+// Fills sent, produceSeconds and produceRequests; returns the time of the first send.
+Clock::time_point produce(const kafka::ClientConfig& config, const Options& options,
+                          Clock::time_point deadline, AckRecorder& acks, Result& result) {
   // Statistics count the ProduceRequests: how many requests the load became. Once a second: each
   // reading is a JSON document parsed on this, the sending, thread.
   constexpr auto kStatisticsInterval = std::chrono::seconds(1);
@@ -174,7 +157,6 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
   }
   const std::string payload(options.payloadBytes, 'x');
   KeyBuffer key;
-  Result result;
   const auto start = Clock::now();
   for (uint64_t seq = 0; seq < options.messages && Clock::now() < deadline; ++seq) {
     if (options.rate > 0) {
@@ -212,6 +194,32 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
       std::min(deadline, Clock::now() + 2 * kStatisticsInterval + std::chrono::milliseconds(500)));
   result.produceRequests = producer.statistics().produceRequests;
 
+  return start;
+}
+
+}  // namespace
+
+Result run(const kafka::ClientConfig& config, const Options& options) {
+  const auto deadline = Clock::now() + options.timeout;
+  kafka::AdminClient admin(
+      config, std::min<std::chrono::milliseconds>(options.timeout, std::chrono::seconds(15)));
+  if (options.createTopic) {
+    admin.createTopic({.name = options.topic, .partitions = options.partitions});
+  }
+  const auto partitions = admin.metadata(options.topic).topics.front().partitions.size();
+
+  Receiver receiver(config, options);
+  // jthread: stopped and joined on every way out, including exceptions.
+  std::jthread receiving([&](const std::stop_token& stop) { receiver.run(stop, partitions); });
+  // Measure steady state: start sending once the group has handed out every partition.
+  if (!waitFor([&] { return receiver.assigned(); }, deadline)) {
+    throw kafka::KafkaError("the consumer group did not assign the partitions of '" +
+                            options.topic + "' in time");
+  }
+
+  AckRecorder acks(options.messages);
+  Result result;
+  const auto start = produce(config, options, deadline, acks, result);
   waitFor([&] { return receiver.done(); }, deadline);
   receiving.request_stop();
   receiving.join();
