@@ -623,6 +623,38 @@ def quantity_bytes(text):
     return float(match.group(1)) * units.get(match.group(2), 1) if match else None
 
 
+def check_consumer_pod(where, pod):
+    """The consumer pod: drain shorter than termination, probes, security context, memory limit.
+    Returns the drain (--grace-period) in seconds."""
+    container = pod["containers"][0]
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    grace = float(env.get("EBB_GRACE_PERIOD", 10))
+    if pod.get("terminationGracePeriodSeconds", 30) <= grace:
+        fail(
+            f"{where}: terminationGracePeriodSeconds {pod.get('terminationGracePeriodSeconds')} "
+            f"<= --grace-period {grace}"
+        )
+    probes = (
+        container.get("livenessProbe", {}).get("httpGet", {}).get("path"),
+        container.get("readinessProbe", {}).get("httpGet", {}).get("path"),
+    )
+    if probes != ("/healthz", "/readyz"):
+        fail(f"{where}: consumer probes are {probes}, expected /healthz and /readyz")
+    security = container.get("securityContext", {})
+    pod_security = pod.get("securityContext", {})
+    if not (
+        pod_security.get("runAsNonRoot")
+        and security.get("readOnlyRootFilesystem")
+        and security.get("allowPrivilegeEscalation") is False
+        and "ALL" in security.get("capabilities", {}).get("drop", [])
+    ):
+        fail(f"{where}: consumer is not non-root, read-only, no-escalation, drop ALL")
+    limit = quantity_bytes(container.get("resources", {}).get("limits", {}).get("memory", "0"))
+    if not limit or limit > 128 * 2**20:
+        fail(f"{where}: consumer memory limit {limit} is not within 128 MiB")
+    return grace
+
+
 def cmd_chart_invariants(case, mode, manifest):
     docs = load_all(manifest)
     by_kind = {}
@@ -668,32 +700,7 @@ def cmd_chart_invariants(case, mode, manifest):
         if not scaler or "--serve-keda" not in containers_of(scaler[0])[0].get("args", []):
             fail(f"{where}: no `ebb scale --serve-keda` Deployment")
     pod = consumer["spec"]["template"]["spec"]
-    container = pod["containers"][0]
-    env = {e["name"]: e.get("value") for e in container.get("env", [])}
-    grace = float(env.get("EBB_GRACE_PERIOD", 10))
-    if pod.get("terminationGracePeriodSeconds", 30) <= grace:
-        fail(
-            f"{where}: terminationGracePeriodSeconds {pod.get('terminationGracePeriodSeconds')} "
-            f"<= --grace-period {grace}"
-        )
-    probes = (
-        container.get("livenessProbe", {}).get("httpGet", {}).get("path"),
-        container.get("readinessProbe", {}).get("httpGet", {}).get("path"),
-    )
-    if probes != ("/healthz", "/readyz"):
-        fail(f"{where}: consumer probes are {probes}, expected /healthz and /readyz")
-    security = container.get("securityContext", {})
-    pod_security = pod.get("securityContext", {})
-    if not (
-        pod_security.get("runAsNonRoot")
-        and security.get("readOnlyRootFilesystem")
-        and security.get("allowPrivilegeEscalation") is False
-        and "ALL" in security.get("capabilities", {}).get("drop", [])
-    ):
-        fail(f"{where}: consumer is not non-root, read-only, no-escalation, drop ALL")
-    limit = quantity_bytes(container.get("resources", {}).get("limits", {}).get("memory", "0"))
-    if not limit or limit > 128 * 2**20:
-        fail(f"{where}: consumer memory limit {limit} is not within 128 MiB")
+    grace = check_consumer_pod(where, pod)
     if not by_kind.get("PodDisruptionBudget"):
         fail(f"{where}: no PodDisruptionBudget")
     for doc in docs:
