@@ -126,7 +126,7 @@ int runScale(const ScaleFlags& flags) {
   kafka::AdminClient admin(config);
   lag::GroupLagMonitor monitor(admin, flags.group, {flags.topic});
   // Fail now, with the reason, on an unreachable cluster or an unknown topic.
-  admin.metadata(flags.topic);
+  admin.topic(flags.topic);
 
   std::ofstream decisions;
   if (!flags.decisionsPath.empty()) {

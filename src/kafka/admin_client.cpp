@@ -286,6 +286,19 @@ void AdminClient::waitUntilUsable(const TopicSpec& spec) {
   }
 }
 
+TopicInfo AdminClient::topic(const std::string& name) {
+  const auto deadline = std::chrono::steady_clock::now() + std::min(timeout_, kTopicPropagation);
+  while (true) {
+    try {
+      return metadata(name).topics.front();
+    } catch (const KafkaError& e) {
+      const bool unknown = e.error().code() == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+      if (!unknown || std::chrono::steady_clock::now() >= deadline) throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 void AdminClient::deleteTopic(const std::string& name) {
   const std::string what = "cannot delete topic '" + name + "'";
   rd_kafka_DeleteTopic_t* topic = rd_kafka_DeleteTopic_new(name.c_str());

@@ -206,7 +206,7 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
   if (options.createTopic) {
     admin.createTopic({.name = options.topic, .partitions = options.partitions});
   }
-  const auto partitions = admin.metadata(options.topic).topics.front().partitions.size();
+  const auto partitions = admin.topic(options.topic).partitions.size();
 
   Receiver receiver(config, options);
   // jthread: stopped and joined on every way out, including exceptions.

@@ -158,7 +158,7 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     // instead of waiting in the group forever.
     {
       kafka::AdminClient admin(config, options.startupTimeout);
-      for (const auto& topic : options.topics) admin.metadata(topic);
+      for (const auto& topic : options.topics) admin.topic(topic);
     }
     auto clientConfig = config;
     // Bound what librdkafka prefetches so one replica stays well inside a 128 MiB container...

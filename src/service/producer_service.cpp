@@ -174,8 +174,7 @@ ProducerService::ProducerService(const kafka::ClientConfig& config, ProducerOpti
   }
   impl_ = std::make_unique<Impl>(config, std::move(options), *registry);
   kafka::AdminClient admin(config, std::chrono::seconds(10));
-  impl_->partitions =
-      static_cast<int32_t>(admin.metadata(impl_->options.topic).topics.front().partitions.size());
+  impl_->partitions = static_cast<int32_t>(admin.topic(impl_->options.topic).partitions.size());
 }
 
 ProducerService::~ProducerService() = default;

@@ -58,6 +58,25 @@ TEST(AdminClientTest, UnknownTopicIsAClearError) {
   }
 }
 
+// topic() gives a just-created topic time to reach the broker asked, but not an unknown one
+// forever: the same clear error after the propagation window, and a topic that exists at once.
+TEST(AdminClientTest, TopicWaitsOutPropagationThenSaysUnknown) {
+  AdminClient admin(test::clientConfig());
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    admin.topic("no-such-topic-" + test::uniqueName("x"));
+    FAIL() << "topic() found an unknown topic";
+  } catch (const KafkaError& error) {
+    EXPECT_NE(std::string(error.what()).find("unknown topic"), std::string::npos) << error.what();
+  }
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, AdminClient::kTopicPropagation);
+  EXPECT_LT(waited, AdminClient::kTopicPropagation + std::chrono::seconds(5));
+  const auto name = test::uniqueName("admin-topic");
+  admin.createTopic({.name = name, .partitions = 2});
+  EXPECT_EQ(admin.topic(name).partitions.size(), 2u);
+}
+
 TEST(AdminClientTest, InvalidPartitionCountIsRejectedByTheBroker) {
   AdminClient admin(test::clientConfig());
   EXPECT_THROW(admin.createTopic({.name = test::uniqueName("admin-bad"), .partitions = 0}),

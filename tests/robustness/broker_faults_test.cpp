@@ -69,6 +69,9 @@ class BrokerFaultsTest : public ::testing::Test {
                       .partitions = kPartitions,
                       .replicationFactor = 3,
                       .configs = {{"min.insync.replicas", "2"}}});
+    // Every broker has the topic and every replica is in sync before the first client starts
+    // (the controller answers CreateTopics before the other brokers' caches have it).
+    ASSERT_TRUE(waitUntil([&] { return fullyReplicated(); }, 60s)) << "topic never fully in sync";
   }
   void TearDown() override {
     // Whatever a failed test left stopped or killed comes back for the next one.

@@ -89,6 +89,11 @@ class AdminClient {
   void deleteTopic(const std::string& name);
   // Brokers, controller and cluster id; with topic set, only that topic (KafkaError if unknown).
   ClusterMetadata metadata(const std::string& topic = {});
+  // The named topic, for a client about to use it. A topic created a moment ago may not have
+  // reached the cache of the broker asked yet (each broker learns it from the controller on its
+  // own): "unknown topic" is asked again for up to kTopicPropagation before it is thrown.
+  TopicInfo topic(const std::string& name);
+  static constexpr std::chrono::milliseconds kTopicPropagation{3000};
   GroupDescription describeGroup(const std::string& groupId);
   // Committed offsets of every partition the group has committed for.
   std::map<TopicPartition, int64_t> listGroupOffsets(const std::string& groupId);
