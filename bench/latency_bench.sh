@@ -64,9 +64,19 @@ count_for() {  # RATE
   if [ "$1" -eq 0 ]; then echo 1000000; else echo $(($1 * seconds > 1000 ? $1 * seconds : 1000)); fi
 }
 
+# Untimed messages before each point's measured ones: 2 s of the same load (at least 1,000; 200k
+# before a saturation point). Every point writes a new topic, and a new topic's first half second
+# of appends takes tens of ms a request on the broker (request log: localTime 50-85 ms): without
+# this, that start-up transient was the unstable tail of every short point, for the Java producer
+# too.
+warmup_for() {  # RATE
+  if [ "$1" -eq 0 ]; then echo 200000; else echo $(($1 * 2 > 1000 ? $1 * 2 : 1000)); fi
+}
+
 ebb_point() {  # SHAPE ACKS SETTING RATE RUN
-  local keys="${1%%:*}" partitions="${1##*:}" count topic tune=()
+  local keys="${1%%:*}" partitions="${1##*:}" count warmup topic tune=()
   count="$(count_for "$4")"
+  warmup="$(warmup_for "$4")"
   topic="lb-ebb-$keys-$partitions-$2-$3-$4-$5"
   case "$3" in
     default) ;;
@@ -83,8 +93,8 @@ ebb_point() {  # SHAPE ACKS SETTING RATE RUN
   local before after
   before="$(broker_cpu)"
   /usr/bin/time -f '%U %S' -o "$out/time" "$ebb" --log-level warn roundtrip -b "$bootstrap" \
-    -t "$topic" -p "$partitions" -n "$count" -s "$size" --keys "$key_count" --rate "$4" \
-    "${tune[@]}" -X "acks=$2" --timeout 600 -o json >"$out/point.json"
+    -t "$topic" -p "$partitions" -n "$count" --warmup "$warmup" -s "$size" --keys "$key_count" \
+    --rate "$4" "${tune[@]}" -X "acks=$2" --timeout 600 -o json >"$out/point.json"
   after="$(broker_cpu)"
   python3 - "$out/point.json" "$out/time" "$1" "$2" "$3" "$4" "$5" "$before" "$after" \
     >>"$points" <<'PY'
@@ -97,6 +107,8 @@ print(json.dumps({
     "tool": "ebb", "setting": setting, "shape": shape, "acks": acks, "target": float(rate),
     "run": int(run), "rate": result["produce_rate_msgs_per_s"],
     "ack": result["ack_latency"], "e2e": result["end_to_end_latency"],
+    "to_broker": result.get("producer_to_broker_latency", {}),
+    "from_broker": result.get("broker_to_consumer_latency", {}),
     "requests_per_s": result.get("produce_requests", 0) / seconds,
     "lost": result["messages"]["lost"], "client_cpu_s": user + system,
     "broker_cpu_s": float(after) - float(before)}))
@@ -105,15 +117,17 @@ PY
 
 # Kafka's producer at the same rate (unkeyed: ProducerPerformance sends no keys).
 java_point() {  # SHAPE ACKS RATE RUN
-  local partitions="${1##*:}" count topic throughput="$3"
+  local partitions="${1##*:}" count warmup topic throughput="$3"
   count="$(count_for "$3")"
+  warmup="$(warmup_for "$3")"
   topic="lb-java-$partitions-$2-$3-$4"
   [ "$3" -eq 0 ] && throughput=-1
   create_topic "$topic" "$partitions"
   local before after
   before="$(broker_cpu)"
   "$kafka" run-class org.apache.kafka.tools.ProducerPerformance --topic "$topic" \
-    --num-records "$count" --record-size "$size" --throughput "$throughput" \
+    --num-records "$((count + warmup))" --warmup-records "$warmup" --record-size "$size" \
+    --throughput "$throughput" \
     --producer-props bootstrap.servers="$bootstrap" acks="$2" >"$out/java.txt"
   after="$(broker_cpu)"
   python3 - "$out/java.txt" "$1" "$2" "$3" "$4" "$before" "$after" >>"$points" <<'PY'
@@ -130,13 +144,17 @@ print(json.dumps({
 PY
 }
 
-# The single-message floor: one record in flight at a time, produce to consume.
+# The single-message floor: one record in flight at a time, produce to consume. It has no warm-up
+# of its own: a first pass over the new topic is discarded.
 floor_point() {  # SHAPE ACKS RUN
-  local partitions="${1##*:}" topic="lb-floor-${1##*:}-$2-$3"
+  local partitions="${1##*:}" topic="lb-floor-${1##*:}-$2-$3" pass
   create_topic "$topic" "$partitions"
-  "$kafka" run-class org.apache.kafka.tools.EndToEndLatency --bootstrap-server "$bootstrap" \
-    --topic "$topic" --num-records 5000 --producer-acks "$2" --record-size "$size" >"$out/floor.txt"
-  python3 - "$out/floor.txt" "$1" "$2" "$3" >>"$points" <<'PY'
+  for pass in warmup measured; do
+    "$kafka" run-class org.apache.kafka.tools.EndToEndLatency --bootstrap-server "$bootstrap" \
+      --topic "$topic" --num-records 5000 --producer-acks "$2" --record-size "$size" \
+      >"$out/floor-$pass.txt"
+  done
+    python3 - "$out/floor-measured.txt" "$1" "$2" "$3" >>"$points" <<'PY'
 import json, re, sys
 text = open(sys.argv[1]).read()
 avg = float(re.search(r"Avg latency: ([\d.]+) ms", text).group(1))

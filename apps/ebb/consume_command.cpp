@@ -112,8 +112,8 @@ void addConsumeCommand(CLI::App& app, Runner& runner) {
       ->add_option("--grace-period", flags->graceSeconds,
                    "Seconds to finish in-flight work after SIGTERM/SIGINT")
       ->check(CLI::Range(0.0, 3600.0));
-  command->add_option("-n,--count", options.maxMessages,
-                      "Stop after this many messages (0: never)");
+  command->add_option("-n,--count", options.maxMessages, "Stop after this many messages (0: never)")
+      ->check(CLI::NonNegativeNumber);
   command->add_option("--seed", options.seed, "Seed for the work distribution");
   command
       ->add_option("--startup-timeout", flags->startupSeconds,

@@ -77,7 +77,8 @@ void addProduceCommand(CLI::App& app, Runner& runner) {
   command->add_option("--profile", options.profile,
                       "Load shape: constant, step:AT:RATE, spike:START:LENGTH:FACTOR, "
                       "ramp:FROM:TO:SECONDS, sine:PERIOD:AMPLITUDE, csv:PATH");
-  command->add_option("-n,--count", flags->count, "Stop after this many messages (0: no limit)");
+  command->add_option("-n,--count", flags->count, "Stop after this many messages (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
   command
       ->add_option("-d,--duration", flags->duration, "Stop after this many seconds (0: no limit)")
       ->check(CLI::NonNegativeNumber);

@@ -42,7 +42,9 @@ nlohmann::json toJson(const roundtrip::Options& options, const roundtrip::Result
           {"end_to_end_seconds", result.totalSeconds},
           {"produce_requests", result.produceRequests},
           {"ack_latency", latencyJson(result.ackLatency)},
-          {"end_to_end_latency", latencyJson(result.endToEndLatency)}};
+          {"end_to_end_latency", latencyJson(result.endToEndLatency)},
+          {"producer_to_broker_latency", latencyJson(result.toBrokerLatency)},
+          {"broker_to_consumer_latency", latencyJson(result.fromBrokerLatency)}};
 }
 
 void printText(const nlohmann::json& summary) {
@@ -60,6 +62,10 @@ void printText(const nlohmann::json& summary) {
                            summary["produce_seconds"].get<double>());
   for (const auto* name : {"ack_latency", "end_to_end_latency"}) {
     std::cout << latencyLine(name, summary[name]);
+  }
+  // The halves exist on LogAppendTime topics only.
+  for (const auto* name : {"producer_to_broker_latency", "broker_to_consumer_latency"}) {
+    if (summary[name].value("count", 0) > 0) std::cout << latencyLine(name, summary[name]);
   }
 }
 
@@ -82,7 +88,13 @@ void addRoundtripCommand(CLI::App& app, Runner& runner) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{100'000'000}));
   command->add_option("-s,--size", options.payloadBytes, "Payload bytes per message")
       ->check(CLI::Range(size_t{0}, size_t{1} << 20));
-  command->add_option("--keys", options.keys, "Distinct keys (0: unkeyed)");
+  command->add_option("--keys", options.keys, "Distinct keys (0: unkeyed)")
+      ->check(CLI::NonNegativeNumber);
+  command
+      ->add_option("--warmup", options.warmup,
+                   "Untimed messages first, at the same rate and keys (a new topic's first "
+                   "half second of writes is slow on the broker)")
+      ->check(CLI::NonNegativeNumber);
   command->add_option("--rate", options.rate, "Messages per second (0: unlimited)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--group-protocol", flags->protocol, "consumer (KIP-848) or classic")

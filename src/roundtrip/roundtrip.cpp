@@ -2,9 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
+#include <limits>
+#include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,24 +24,33 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kProducerId = "roundtrip";
 
-// Delivery reports arrive on the producing thread (inside poll), so no locking is needed.
+// The token of warm-up messages: acknowledged, but neither counted nor timed.
+constexpr uint64_t kWarmupToken = std::numeric_limits<uint64_t>::max();
+
+// Delivery reports are served by a thread of their own while the sender paces (so each is timed
+// when it arrives, not at the next send), and by the sending thread before and after: locked.
 class AckRecorder final : public kafka::DeliveryHandler {
  public:
   explicit AckRecorder(uint64_t messages) : sendTimes_(messages, 0) {}
   void sent(uint64_t seq, int64_t nanos) { sendTimes_[seq] = nanos; }
   void onDelivery(const kafka::Delivery& delivery) noexcept override {
+    const int64_t now = latency::epochNanos();
+    const std::scoped_lock lock(mutex_);
     if (delivery.error) {
       if (failed_++ == 0) spdlog::error("delivery failed: {}", delivery.error.message());
       return;
     }
+    if (delivery.token == kWarmupToken) return;
     ++acknowledged_;
-    latency_.record(latency::epochNanos() - sendTimes_[delivery.token]);
+    latency_.record(now - sendTimes_[delivery.token]);
   }
+  // Read once the producer is gone.
   uint64_t acknowledged() const { return acknowledged_; }
   uint64_t failed() const { return failed_; }
   const latency::Histogram& latency() const { return latency_; }
 
  private:
+  std::mutex mutex_;
   std::vector<int64_t> sendTimes_;
   uint64_t acknowledged_ = 0;
   uint64_t failed_ = 0;
@@ -78,6 +91,8 @@ class Receiver {
   uint64_t duplicates() const { return duplicates_; }
   Clock::time_point lastReceived() const { return lastReceived_; }
   const latency::Histogram& latency() const { return latency_; }
+  const latency::Histogram& toBroker() const { return toBroker_; }
+  const latency::Histogram& fromBroker() const { return fromBroker_; }
 
  private:
   void handle(const kafka::Message& message) {
@@ -92,10 +107,19 @@ class Receiver {
         seen_[envelope->seq] = true;
         ++consumed_;
         latency_.record(now - envelope->sendTimeNanos);
+        recordHalves(message, envelope->sendTimeNanos, now);
         lastReceived_ = Clock::now();
       }
     }
     consumer_.markProcessed(message);
+  }
+
+  // Producer -> broker and broker -> consumer, split at the broker's append time.
+  void recordHalves(const kafka::Message& message, int64_t sentNanos, int64_t receivedNanos) {
+    if (message.timestampType() != kafka::TimestampType::kLogAppendTime) return;
+    const int64_t appendedNanos = message.timestampMs() * 1'000'000;
+    toBroker_.record(std::max<int64_t>(0, appendedNanos - sentNanos));
+    fromBroker_.record(std::max<int64_t>(0, receivedNanos - appendedNanos));
   }
 
   std::vector<bool> seen_;
@@ -106,6 +130,8 @@ class Receiver {
   uint64_t duplicates_ = 0;
   Clock::time_point lastReceived_{};
   latency::Histogram latency_;
+  latency::Histogram toBroker_;
+  latency::Histogram fromBroker_;
 };
 
 // "k<n>" formatted in place: no allocation per message.
@@ -136,17 +162,78 @@ void serveUntil(kafka::Producer& producer, Predicate done, Clock::time_point lim
   while (!done() && Clock::now() < limit) producer.poll(std::chrono::milliseconds(10));
 }
 
-// The producing half: a ready producer, paced sends, the flush, and the requests they became.
-// Fills sent, produceSeconds and produceRequests; returns the time of the first send.
+// Serves the producer's delivery reports on a thread of its own while the sender paces, so each
+// acknowledgement is timed when it arrives. The sender must not poll or flush meanwhile (the
+// statistics callback would run on two threads).
+class ReportThread {
+ public:
+  explicit ReportThread(kafka::Producer& producer)
+      : thread_([&producer](const std::stop_token& stop) {
+          while (!stop.stop_requested()) producer.poll(std::chrono::milliseconds(10));
+        }) {}
+
+ private:
+  std::jthread thread_;
+};
+
+// Sends `count` messages at options.rate (as fast as the client takes them at 0): send(i) sends
+// the i-th. Returns the time of the first.
+template <typename Send>
+Clock::time_point sendPaced(const Options& options, uint64_t count, Clock::time_point deadline,
+                            Send send) {
+  const auto start = Clock::now();
+  for (uint64_t i = 0; i < count && Clock::now() < deadline; ++i) {
+    if (options.rate > 0) {
+      std::this_thread::sleep_until(start + std::chrono::nanoseconds(static_cast<int64_t>(
+                                                1e9 * static_cast<double>(i) / options.rate)));
+    }
+    send(i);
+  }
+  return start;
+}
+
+// One message; a full local queue is back-pressure: the report thread drains it.
+void sendOne(kafka::Producer& producer, const Options& options, uint64_t i, KeyBuffer& key,
+             const std::string& payload, std::span<const kafka::Header> headers, uint64_t token) {
+  const auto keyView =
+      options.keys > 0 ? std::optional(key.format(i % options.keys)) : std::nullopt;
+  kafka::Error error;
+  while ((error = producer.send(options.topic, kafka::kAnyPartition, keyView, payload, headers,
+                                token)) &&
+         kafka::isQueueFull(error)) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  if (error) throw kafka::KafkaError("cannot send to '" + options.topic + "': " + error.message());
+}
+
+// Waits (without polling) until every message sent has its report.
+void awaitReports(const kafka::Producer& producer, Clock::time_point deadline) {
+  while (producer.outstanding() > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+// Serves the producer until a statistics reading newer than the last one (the ProduceRequests
+// count is then current); returns that count.
+uint64_t currentRequests(kafka::Producer& producer, std::chrono::milliseconds interval,
+                         Clock::time_point deadline) {
+  const auto readings = producer.statistics().readings;
+  serveUntil(
+      producer, [&] { return producer.statistics().readings > readings + 1; },
+      std::min(deadline, Clock::now() + 2 * interval + std::chrono::milliseconds(500)));
+  return producer.statistics().produceRequests;
+}
+
+// The producing half: a ready producer, the warm-up, paced sends, and the requests they became.
+// Fills sent, produceSeconds and produceRequests; returns the time of the first measured send.
 Clock::time_point produce(const kafka::ClientConfig& config, const Options& options,
                           Clock::time_point deadline, AckRecorder& acks, Result& result) {
   // Statistics count the ProduceRequests: how many requests the load became. Once a second: each
-  // reading is a JSON document parsed on this, the sending, thread.
-  constexpr auto kStatisticsInterval = std::chrono::seconds(1);
+  // reading is a JSON document to parse.
+  constexpr std::chrono::milliseconds kStatisticsInterval{1000};
   auto producerConfig = config;
-  producerConfig.properties.try_emplace(
-      "statistics.interval.ms",
-      std::to_string(std::chrono::milliseconds(kStatisticsInterval).count()));
+  producerConfig.properties.try_emplace("statistics.interval.ms",
+                                        std::to_string(kStatisticsInterval.count()));
   kafka::Producer producer(producerConfig, &acks);
   // An idempotent producer sends nothing before the broker gave it a producer id: wait for that
   // (seconds on a cluster whose coordinator is still loading), so latency counts from ready.
@@ -157,43 +244,37 @@ Clock::time_point produce(const kafka::ClientConfig& config, const Options& opti
   }
   const std::string payload(options.payloadBytes, 'x');
   KeyBuffer key;
-  const auto start = Clock::now();
-  for (uint64_t seq = 0; seq < options.messages && Clock::now() < deadline; ++seq) {
-    if (options.rate > 0) {
-      std::this_thread::sleep_until(start + std::chrono::nanoseconds(static_cast<int64_t>(
-                                                1e9 * static_cast<double>(seq) / options.rate)));
+  uint64_t requestsBefore = 0;
+  if (options.warmup > 0) {
+    // The same load without the envelope (the receiver skips it), neither counted nor timed: on
+    // a new topic the broker's first half second of appends takes tens of ms a request.
+    {
+      const ReportThread reports(producer);
+      sendPaced(options, options.warmup, deadline,
+                [&](uint64_t i) { sendOne(producer, options, i, key, payload, {}, kWarmupToken); });
+      awaitReports(producer, deadline);
     }
-    const int64_t now = latency::epochNanos();
-    const latency::DecimalField seqField(static_cast<int64_t>(seq));
-    const latency::DecimalField timeField(now);
-    const kafka::Header headers[] = {{latency::kSeqHeader, seqField.view()},
-                                     {latency::kSendTimeHeader, timeField.view()},
-                                     {latency::kProducerHeader, kProducerId}};
-    acks.sent(seq, now);
-    const auto keyView =
-        options.keys > 0 ? std::optional(key.format(seq % options.keys)) : std::nullopt;
-    kafka::Error error;
-    // A full local queue is back-pressure: serve delivery reports and try again.
-    while ((error = producer.send(options.topic, kafka::kAnyPartition, keyView, payload, headers,
-                                  seq)) &&
-           kafka::isQueueFull(error)) {
-      producer.poll(std::chrono::milliseconds(1));
-    }
-    if (error)
-      throw kafka::KafkaError("cannot send to '" + options.topic + "': " + error.message());
-    ++result.sent;
-    producer.poll(std::chrono::milliseconds(0));
+    requestsBefore = currentRequests(producer, kStatisticsInterval, deadline);
   }
-  producer.flush(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+  Clock::time_point start;
+  {
+    const ReportThread reports(producer);
+    start = sendPaced(options, options.messages, deadline, [&](uint64_t seq) {
+      const int64_t now = latency::epochNanos();
+      const latency::DecimalField seqField(static_cast<int64_t>(seq));
+      const latency::DecimalField timeField(now);
+      const kafka::Header headers[] = {{latency::kSeqHeader, seqField.view()},
+                                       {latency::kSendTimeHeader, timeField.view()},
+                                       {latency::kProducerHeader, kProducerId}};
+      acks.sent(seq, now);
+      sendOne(producer, options, seq, key, payload, headers, seq);
+      ++result.sent;
+    });
+    awaitReports(producer, deadline);
+  }
   result.produceSeconds = std::chrono::duration<double>(Clock::now() - start).count();
-  // Two more statistics readings after the last acknowledgement: the second was taken after it, so
-  // it counts every request.
-  const auto readings = producer.statistics().readings;
-  serveUntil(
-      producer, [&] { return producer.statistics().readings > readings + 1; },
-      std::min(deadline, Clock::now() + 2 * kStatisticsInterval + std::chrono::milliseconds(500)));
-  result.produceRequests = producer.statistics().produceRequests;
-
+  result.produceRequests =
+      currentRequests(producer, kStatisticsInterval, deadline) - requestsBefore;
   return start;
 }
 
@@ -204,7 +285,10 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
   kafka::AdminClient admin(
       config, std::min<std::chrono::milliseconds>(options.timeout, std::chrono::seconds(15)));
   if (options.createTopic) {
-    admin.createTopic({.name = options.topic, .partitions = options.partitions});
+    // Append-time stamps split end-to-end at the broker (producer -> broker, broker -> consumer).
+    admin.createTopic({.name = options.topic,
+                       .partitions = options.partitions,
+                       .configs = {{"message.timestamp.type", "LogAppendTime"}}});
   }
   const auto partitions = admin.topic(options.topic).partitions.size();
 
@@ -232,6 +316,8 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
       std::chrono::duration<double>(std::max(receiver.lastReceived(), start) - start).count();
   result.ackLatency = acks.latency();
   result.endToEndLatency = receiver.latency();
+  result.toBrokerLatency = receiver.toBroker();
+  result.fromBrokerLatency = receiver.fromBroker();
   return result;
 }
 

@@ -62,6 +62,10 @@ expect "unknown group protocol" "group-protocol" -- \
   "$ebb" roundtrip -b 127.0.0.1:1 --group-protocol eager
 expect "bad log level" "log-level" -- "$ebb" --log-level loud roundtrip -b 127.0.0.1:1
 expect "negative rate" "rate" -- "$ebb" roundtrip -b 127.0.0.1:1 --rate -5
+expect "negative warm-up" "warmup" -- "$ebb" roundtrip -b 127.0.0.1:1 --warmup -5
+expect "negative key count" "keys" -- "$ebb" roundtrip -b 127.0.0.1:1 --keys -5
+expect "negative produce count" "count" -- "$ebb" produce -b 127.0.0.1:1 -t t -n -5
+expect "negative consume count" "count" -- "$ebb" consume -b 127.0.0.1:1 -t t -g g -n -5
 expect "unreachable broker" "cannot create topic" -- "$ebb" roundtrip -b 127.0.0.1:1 --timeout 5
 expect "EBB_BOOTSTRAP_SERVERS pointing nowhere" "does not answer" -- \
   env EBB_BOOTSTRAP_SERVERS=127.0.0.1:1 "$fixture"

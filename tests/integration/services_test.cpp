@@ -414,6 +414,31 @@ TEST_F(ServicesTest, TunedProducerPropertiesReachOnlyTheProducer) {
   EXPECT_LT(requests, 2000u) << "batching: fewer requests than messages";
 }
 
+// roundtrip --warmup: the warm-up load goes first and is neither counted, timed nor consumed as
+// measured messages; its requests are not in the count either.
+TEST_F(ServicesTest, RoundtripWarmupIsNeitherCountedNorTimed) {
+  std::string output;
+  // Errors only: a warning of librdkafka's (e.g. a coordinator still loading) could follow the
+  // JSON.
+  ASSERT_EQ(runCommand({kEbb, "--log-level", "error", "roundtrip", "-b", bootstrapServers(), "-p",
+                        "3", "-n", "1000", "--rate", "1000", "--warmup", "600", "-o", "json"},
+                       60s, &output),
+            0)
+      << output;
+  const auto summary = nlohmann::json::parse(output.substr(output.find('{')));
+  const auto& messages = summary["messages"];
+  EXPECT_EQ(messages["sent"].get<uint64_t>(), 1000u) << output;
+  EXPECT_EQ(messages["acknowledged"].get<uint64_t>(), 1000u) << output;
+  EXPECT_EQ(messages["consumed"].get<uint64_t>(), 1000u) << output;
+  EXPECT_EQ(messages["duplicates"].get<uint64_t>(), 0u) << output;
+  const auto requests = summary["produce_requests"].get<uint64_t>();
+  EXPECT_GT(requests, 0u) << output;
+  // A request carries at least one message: more than 1,000 would count the warm-up's too.
+  EXPECT_LE(requests, 1000u) << output;
+  // The measured second only, not the warm-up's 0.6 s before it.
+  EXPECT_LT(summary["produce_seconds"].get<double>(), 1.5) << output;
+}
+
 TEST_F(ServicesTest, UnreachableClusterIsAClearErrorForBothServices) {
   for (const auto& command : std::vector<std::vector<std::string>>{
            {kEbb, "produce", "-b", "127.0.0.1:1", "-t", "t", "-n", "1"},

@@ -21,6 +21,7 @@ struct Options {
   uint64_t keys = 1000;     // keys "k0".."k{keys-1}", round robin; 0: unkeyed
   double rate = 0;          // messages per second; 0: as fast as the client takes them
   bool createTopic = true;  // false: the topic must exist
+  uint64_t warmup = 0;      // untimed messages (same rate and keys) before the measured ones
   kafka::GroupProtocol protocol = kafka::GroupProtocol::kConsumer;
   std::chrono::seconds timeout{120};  // for the whole run
 };
@@ -36,6 +37,11 @@ struct Result {
   uint64_t produceRequests = 0;        // ProduceRequests the producer sent (librdkafka statistics)
   latency::Histogram ackLatency;       // send -> broker acknowledgement
   latency::Histogram endToEndLatency;  // send -> consumer received
+  // The two halves of end-to-end, on topics with message.timestamp.type=LogAppendTime (the new
+  // topic roundtrip creates has it): send -> broker append, and append -> consumer received. The
+  // append time is in milliseconds, so each half is within 1 ms (their sum is end-to-end).
+  latency::Histogram toBrokerLatency;
+  latency::Histogram fromBrokerLatency;
   bool complete() const { return failed == 0 && consumed == sent && sent > 0; }
 };
 
