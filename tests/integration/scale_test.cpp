@@ -146,6 +146,31 @@ class ScaleTest : public ::testing::Test {
         << readFile(path("scale.err"));
     scale.signal(SIGTERM);
     ASSERT_EQ(scale.wait(90s), std::optional<int>(0)) << readFile(path("scale.err"));
+    verifyReplicaAudits(acknowledged);
+  }
+
+  // For a policy that never settles (cycle): stops ebb scale first (every replica drains and
+  // commits), then one more member of the group reads what is left and stops once the group has
+  // caught up; the check is the same. Under the classic protocol a rebalance can take longer than
+  // the cycle's period on a loaded machine, so the churning group itself may never catch up.
+  void stopChurnFinishAndVerify(ChildProcess& scale, uint64_t acknowledged,
+                                const std::string& protocol) {
+    scale.signal(SIGTERM);
+    ASSERT_EQ(scale.wait(90s), std::optional<int>(0)) << readFile(path("scale.err"));
+    ChildProcess finisher(
+        {kEbb, "--log-level", "warn", "consume", "-b", bootstrapServers(), "-t", topic_, "-g",
+         group_, "--group-protocol", protocol, "--audit", path("replicas/finisher.audit")},
+        path("finisher.out"), path("finisher.err"));
+    ASSERT_TRUE(waitUntil([&] { return groupCaughtUp(group_, topic_, kPartitions); }, 120s))
+        << "the group did not catch up after the scale events\n"
+        << readFile(path("finisher.err"));
+    finisher.signal(SIGTERM);
+    ASSERT_EQ(finisher.wait(60s), std::optional<int>(0)) << readFile(path("finisher.err"));
+    verifyReplicaAudits(acknowledged);
+  }
+
+  // ebb verify over every audit under replicas/: each acknowledged message processed, in key order.
+  void verifyReplicaAudits(uint64_t acknowledged) {
     std::vector<std::string> argv{kEbb,   "verify",   "-o",
                                   "json", "--expect", "p1=" + std::to_string(acknowledged)};
     for (const auto& entry : std::filesystem::directory_iterator(dir_ / "replicas")) {
@@ -197,7 +222,7 @@ TEST_P(ScaleEventsTest, FiftyScaleEventsUnderLoadLoseNothing) {
   EXPECT_GE(events(), 50) << readFile(path("scale.err"));
   // Standbys took part: the backend activated them instead of starting every replica cold.
   EXPECT_NE(readFile(path("scale.err")).find("activated (a standby for"), std::string::npos);
-  stopAndVerifyNothingLost(scale, acknowledged);
+  stopChurnFinishAndVerify(scale, acknowledged, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocols, ScaleEventsTest, ::testing::Values("consumer", "classic"),
