@@ -206,11 +206,17 @@ void sendOne(kafka::Producer& producer, const Options& options, uint64_t i, KeyB
   if (error) throw kafka::KafkaError("cannot send to '" + options.topic + "': " + error.message());
 }
 
-// Waits (without polling) until every message sent has its report.
-void awaitReports(const kafka::Producer& producer, Clock::time_point deadline) {
+// A paced load (sendPaced) with the delivery reports served on their own thread, until every
+// message sent has its report (waited for without polling). Returns the time of the first send.
+template <typename Send>
+Clock::time_point sendAndAwaitReports(kafka::Producer& producer, const Options& options,
+                                      uint64_t count, Clock::time_point deadline, Send send) {
+  const ReportThread reports(producer);
+  const auto start = sendPaced(options, count, deadline, send);
   while (producer.outstanding() > 0 && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
+  return start;
 }
 
 // Serves the producer until a statistics reading newer than the last one (the ProduceRequests
@@ -248,30 +254,23 @@ Clock::time_point produce(const kafka::ClientConfig& config, const Options& opti
   if (options.warmup > 0) {
     // The same load without the envelope (the receiver skips it), neither counted nor timed: on
     // a new topic the broker's first half second of appends takes tens of ms a request.
-    {
-      const ReportThread reports(producer);
-      sendPaced(options, options.warmup, deadline,
-                [&](uint64_t i) { sendOne(producer, options, i, key, payload, {}, kWarmupToken); });
-      awaitReports(producer, deadline);
-    }
+    sendAndAwaitReports(producer, options, options.warmup, deadline, [&](uint64_t i) {
+      sendOne(producer, options, i, key, payload, {}, kWarmupToken);
+    });
     requestsBefore = currentRequests(producer, kStatisticsInterval, deadline);
   }
-  Clock::time_point start;
-  {
-    const ReportThread reports(producer);
-    start = sendPaced(options, options.messages, deadline, [&](uint64_t seq) {
-      const int64_t now = latency::epochNanos();
-      const latency::DecimalField seqField(static_cast<int64_t>(seq));
-      const latency::DecimalField timeField(now);
-      const kafka::Header headers[] = {{latency::kSeqHeader, seqField.view()},
-                                       {latency::kSendTimeHeader, timeField.view()},
-                                       {latency::kProducerHeader, kProducerId}};
-      acks.sent(seq, now);
-      sendOne(producer, options, seq, key, payload, headers, seq);
-      ++result.sent;
-    });
-    awaitReports(producer, deadline);
-  }
+  const auto start =
+      sendAndAwaitReports(producer, options, options.messages, deadline, [&](uint64_t seq) {
+        const int64_t now = latency::epochNanos();
+        const latency::DecimalField seqField(static_cast<int64_t>(seq));
+        const latency::DecimalField timeField(now);
+        const kafka::Header headers[] = {{latency::kSeqHeader, seqField.view()},
+                                         {latency::kSendTimeHeader, timeField.view()},
+                                         {latency::kProducerHeader, kProducerId}};
+        acks.sent(seq, now);
+        sendOne(producer, options, seq, key, payload, headers, seq);
+        ++result.sent;
+      });
   result.produceSeconds = std::chrono::duration<double>(Clock::now() - start).count();
   result.produceRequests =
       currentRequests(producer, kStatisticsInterval, deadline) - requestsBefore;

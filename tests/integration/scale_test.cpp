@@ -144,9 +144,14 @@ class ScaleTest : public ::testing::Test {
     ASSERT_TRUE(waitUntil([&] { return groupCaughtUp(group_, topic_, kPartitions); }, 120s))
         << "the replicas did not catch up\n"
         << readFile(path("scale.err"));
+    ASSERT_NO_FATAL_FAILURE(stopScale(scale));
+    verifyReplicaAudits(acknowledged);
+  }
+
+  // SIGTERM: every replica drains and commits, then ebb scale exits 0.
+  void stopScale(ChildProcess& scale) {
     scale.signal(SIGTERM);
     ASSERT_EQ(scale.wait(90s), std::optional<int>(0)) << readFile(path("scale.err"));
-    verifyReplicaAudits(acknowledged);
   }
 
   // For a policy that never settles (cycle): stops ebb scale first (every replica drains and
@@ -155,8 +160,7 @@ class ScaleTest : public ::testing::Test {
   // the cycle's period on a loaded machine, so the churning group itself may never catch up.
   void stopChurnFinishAndVerify(ChildProcess& scale, uint64_t acknowledged,
                                 const std::string& protocol) {
-    scale.signal(SIGTERM);
-    ASSERT_EQ(scale.wait(90s), std::optional<int>(0)) << readFile(path("scale.err"));
+    ASSERT_NO_FATAL_FAILURE(stopScale(scale));
     ChildProcess finisher(
         {kEbb, "--log-level", "warn", "consume", "-b", bootstrapServers(), "-t", topic_, "-g",
          group_, "--group-protocol", protocol, "--audit", path("replicas/finisher.audit")},
