@@ -20,6 +20,7 @@
 #include "ebb/metrics/families.h"
 #include "ebb/metrics/latency_histogram.h"
 #include "ebb/service/offset_file.h"
+#include "ebb/service/orphan_watch.h"
 #include "ebb/service/work.h"
 
 namespace ebb::service {
@@ -59,6 +60,10 @@ struct Metrics {
                                     "Assignment changes seen by this member", {{"group", group}})),
         paused(metrics::counter(registry, "ebb_consumer_rebalance_pause_seconds_total",
                                 "Time processing was held up by rebalances", {{"group", group}})),
+        strandedRebalances(metrics::counter(
+            registry, "ebb_consumer_stranded_partition_rebalances_total",
+            "Rebalances this member had the group make because partitions stayed unowned",
+            {{"group", group}})),
         assigned(metrics::gauge(registry, "ebb_consumer_assigned_partitions",
                                 "Partitions currently assigned to this member",
                                 {{"group", group}})),
@@ -69,6 +74,7 @@ struct Metrics {
   prometheus::Counter& malformed;
   prometheus::Counter& rebalances;
   prometheus::Counter& paused;
+  prometheus::Counter& strandedRebalances;
   prometheus::Gauge& assigned;
   metrics::LatencyHistogram endToEnd;
 };
@@ -96,6 +102,7 @@ kafka::KafkaError fatalConsumerError(const kafka::Error& cause, const ConsumerOp
 }  // namespace
 
 struct ConsumerService::Impl final : kafka::RebalanceListener {
+  kafka::ClientConfig config;
   ConsumerOptions options;
   WorkSpec work;
   std::optional<std::filesystem::path> offsetFile;
@@ -126,9 +133,10 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
   std::optional<Clock::time_point> pausedSince;
   std::unique_ptr<kafka::Consumer> consumer;
 
-  Impl(const kafka::ClientConfig& config, const ConsumerOptions& consumerOptions,
+  Impl(const kafka::ClientConfig& clusterConfig, const ConsumerOptions& consumerOptions,
        prometheus::Registry& registry)
-      : options(consumerOptions),
+      : config(clusterConfig),
+        options(consumerOptions),
         work(WorkSpec::parse(consumerOptions.work)),
         metrics(registry, consumerOptions.group) {
     if (options.topics.empty()) throw std::invalid_argument("at least one topic is needed (-t)");
@@ -199,6 +207,22 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     }
     if (audit != nullptr) std::fclose(audit);
     if (stats != nullptr) std::fclose(stats);
+  }
+
+  // Only a static member of a classic cooperative group can find partitions stranded (see
+  // orphan_watch.h); a revocation takes up to the grace period, so "stranded" waits longer.
+  std::unique_ptr<OrphanWatch> watchOwnership() {
+    if (options.protocol != kafka::GroupProtocol::kClassic || options.instanceId.empty() ||
+        options.assignor != "cooperative-sticky") {
+      return nullptr;
+    }
+    return std::make_unique<OrphanWatch>(
+        config,
+        OrphanWatchOptions{.group = options.group,
+                           .topics = options.topics,
+                           .assignor = options.assignor,
+                           .confirm = options.gracePeriod + std::chrono::seconds(5),
+                           .onRebalance = [this] { metrics.strandedRebalances.Increment(); }});
   }
 
   // Drops every message still waiting in a worker's queue; the workers finish the message in hand.
@@ -521,6 +545,7 @@ ConsumerSummary ConsumerService::run(const std::atomic<bool>& stop,
     return impl.summary;
   }
   impl.consumer->subscribe(options.topics);
+  auto watch = impl.watchOwnership();
   Worker inlineWorker(impl.work, options.seed);
   std::vector<kafka::Message> batch;
   std::vector<std::vector<kafka::Message>> perWorker(impl.workers.size());
@@ -584,6 +609,7 @@ ConsumerSummary ConsumerService::run(const std::atomic<bool>& stop,
   }
 
   // Graceful stop: no more fetching; finish in-flight work within the grace period, commit, leave.
+  watch.reset();
   flush();
   const auto deadline = Clock::now() + options.gracePeriod;
   const bool drainedInTime = impl.workers.empty() || impl.drain(deadline);

@@ -219,6 +219,52 @@ TEST_P(ZeroLossTest, SigkilledConsumerLosesNothing) {
 INSTANTIATE_TEST_SUITE_P(BothGroupProtocols, ZeroLossTest, ::testing::Values("consumer", "classic"),
                          [](const auto& instance) { return instance.param; });
 
+// Classic cooperative-sticky with static membership: the static member is killed while it revokes
+// the half of its partitions that the first round of a cooperative rebalance took from it, before
+// it rejoined for the second round that hands them on. Its replacement gets the killed member's
+// stored assignment without a rebalance (KIP-345), so the revoked half had no owner at all; the
+// replacement must notice and have the group rebalance. Slow work with two workers makes the
+// revocation (which drains the queued messages) last long enough to kill the member inside it.
+TEST_F(ServicesTest, StaticMemberKilledMidRebalanceStrandsNoPartition) {
+  auto producer = startProducer("p1", {"--rate", "0", "-n", "30000"});
+  ASSERT_EQ(producer.wait(60s), std::optional<int>(0)) << readFile(path("p1.err"));
+  const std::vector<std::string> slow{"--instance-id", "victim",    "--workers",      "2",
+                                      "--work",        "sleep:5ms", "--grace-period", "60"};
+  startConsumer("classic", slow);
+  ASSERT_TRUE(waitFor([&] { return auditedLines() >= 200; }, 60s))
+      << readFile(path("consumer-0.err"));
+  startConsumer("classic");
+  // First round done: the victim keeps 6 and revokes 6, the newcomer waits with none.
+  const auto revoking = [&] {
+    try {
+      const auto group = kafka::AdminClient(clientConfig()).describeGroup(group_);
+      if (group.state != "Stable" || group.members.size() != 2) return false;
+      for (const auto& member : group.members) {
+        const bool victim = member.memberId.starts_with("victim");
+        if (member.assignment.size() != (victim ? kPartitions / 2 : 0u)) return false;
+      }
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  ASSERT_TRUE(waitFor(revoking, 60s)) << "never saw the first round of the rebalance end";
+  consumers_[0].signal(SIGKILL);
+  EXPECT_EQ(consumers_[0].wait(10s), std::optional<int>(128 + SIGKILL));
+  exitedEarly_.push_back(0);
+  const auto replacedAt = Clock::now();
+  const size_t replacement = startConsumer("classic", {"--instance-id", "victim"});
+  ASSERT_TRUE(waitFor([&] { return groupCaughtUp(); }, 120s))
+      << "only " << auditedLines() << " of 30000 processed; "
+      << readFile(path("consumer-" + std::to_string(replacement) + ".err"));
+  ::testing::Test::RecordProperty(
+      "caught_up_after_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               Clock::now() - replacedAt)
+                                               .count()));
+  stopConsumers();
+  verify({"p1=30000"});
+}
+
 TEST_F(ServicesTest, MalformedMessagesAreCountedAndProcessed) {
   {
     DeliveryLog deliveries;
