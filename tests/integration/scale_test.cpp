@@ -161,10 +161,21 @@ class ScaleTest : public ::testing::Test {
   void stopChurnFinishAndVerify(ChildProcess& scale, uint64_t acknowledged,
                                 const std::string& protocol) {
     ASSERT_NO_FATAL_FAILURE(stopScale(scale));
-    ChildProcess finisher(
-        {kEbb, "--log-level", "warn", "consume", "-b", bootstrapServers(), "-t", topic_, "-g",
-         group_, "--group-protocol", protocol, "--audit", path("replicas/finisher.audit")},
-        path("finisher.out"), path("finisher.err"));
+    ChildProcess finisher({kEbb, "--log-level", "warn", "consume", "-b", bootstrapServers(), "-t",
+                           topic_, "-g", group_, "--group-protocol", protocol, "-X",
+                           "client.id=ebb-finisher", "--audit", path("replicas/finisher.audit")},
+                          path("finisher.out"), path("finisher.err"));
+    // The drained replicas may have left the group caught up already: the finisher must have joined
+    // (its signal handlers installed) before it is told to stop, or SIGTERM meets a process still
+    // starting and ends it with 143.
+    const auto finisherJoined = [&] {
+      for (const auto& member : kafka::AdminClient(clientConfig()).describeGroup(group_).members) {
+        if (member.clientId == "ebb-finisher" && !member.assignment.empty()) return true;
+      }
+      return false;
+    };
+    ASSERT_TRUE(waitUntil(finisherJoined, 60s)) << "the finisher did not join the group\n"
+                                                << readFile(path("finisher.err"));
     ASSERT_TRUE(waitUntil([&] { return groupCaughtUp(group_, topic_, kPartitions); }, 120s))
         << "the group did not catch up after the scale events\n"
         << readFile(path("finisher.err"));
