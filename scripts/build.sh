@@ -3,8 +3,8 @@
 #   build.sh release   build/release, optimised, for the demo and benchmarks
 #   build.sh asan      build/asan, AddressSanitizer + UBSan, warnings as errors, for the tests
 #   build.sh tsan      build/tsan, ThreadSanitizer, for the thread-safety subset (test.sh --tsan)
-# The sanitizer builds carry line tables only (-g1): enough for the sanitizers' and gdb's backtraces
-# with file:line, and 38% less compile time than full -g (src/demo/demo.cpp under ASan: 85 s -> 52 s).
+# The sanitizer builds carry line tables only (-g1): enough for the sanitizers' and gdb's
+# backtraces with file:line, and 38% less compile time than full -g (demo.cpp, ASan: 85 -> 52 s).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,10 +12,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/lib.sh"
 
 flavour="${1:-release}"
-line_tables=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
+line_tables=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
 case "$flavour" in
   release) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEBB_BUILD_TESTS=OFF) ;;
-  asan) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEBB_SANITIZE=ON -DEBB_WERROR=ON "${line_tables[@]}") ;;
+  asan)
+    flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEBB_SANITIZE=ON -DEBB_WERROR=ON "${line_tables[@]}")
+    ;;
   tsan)
     "$root/scripts/build-librdkafka.sh" tsan
     flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DEBB_TSAN=ON -DEBB_WERROR=ON "${line_tables[@]}"
