@@ -16,7 +16,8 @@
 #   EBB_LB_SETTINGS  "default latency throughput librdkafka"  ebb's default, each --tune preset,
 #                    and librdkafka's own defaults (linger.ms 5, a window of 1,000,000 requests, no
 #                    idempotence, Nagle on: ebb's default before the self-clocking one); windowN
-#                    is the default with N requests in flight per connection
+#                    is the default with N requests in flight per connection, connN the default
+#                    over N producer clients (--connections N)
 #   EBB_LB_RUNS      3      runs per point (the spread is reported)
 #   EBB_LB_SECONDS   5      seconds of load per point (at least 1,000 messages)
 #   EBB_LB_JAVA      1      0 skips the Java tools
@@ -86,6 +87,7 @@ ebb_point() {  # SHAPE ACKS SETTING RATE RUN
         -X enable.idempotence=false -X socket.nagle.disable=false)
       ;;
     window*) tune=(-X "max.in.flight.requests.per.connection=${3#window}") ;;
+    conn*) tune=(--connections "${3#conn}") ;;
     *) die "unknown setting $3" ;;
   esac
   local key_count=0

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "ebb/kafka/producer.h"
 #include "ebb/service/producer_service.h"
 
 namespace ebb::app {
@@ -64,6 +65,15 @@ void applyTune(kafka::ClientConfig& config, const std::string& preset) {
   for (const auto& [key, value] : service::tunePreset(preset)) {
     config.properties.try_emplace(key, value);
   }
+}
+
+void addConnectionsOption(CLI::App& command, int& connections) {
+  command
+      .add_option("--connections", connections,
+                  "Producer clients the partitions are split over (partition mod N), each with its "
+                  "own broker connections and one-request window: librdkafka sends one partition "
+                  "per request, so on one connection the partitions take turns")
+      ->check(CLI::Range(1, kafka::kMaxProducerConnections));
 }
 
 void addEnvironmentNames(CLI::App& command) {

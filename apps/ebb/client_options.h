@@ -26,6 +26,8 @@ struct ClientOptions {
 
 // Adds the --tune preset's properties to `config` where -X/-F did not set them (they win).
 void applyTune(kafka::ClientConfig& config, const std::string& preset);
+// --connections: producer clients the partitions are split over (kafka::Producer).
+void addConnectionsOption(CLI::App& command, int& connections);
 
 // Flags of the long-running services (produce, consume): the client's, --http and --output.
 struct ServiceOptions {

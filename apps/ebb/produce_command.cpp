@@ -94,6 +94,7 @@ void addProduceCommand(CLI::App& app, Runner& runner) {
                    "sticky: messages per partition before switching")
       ->check(CLI::Range(1u, 10'000'000u));
   command->add_option("--lag-group", options.lagGroup, "lag-aware: the consumer group to steer by");
+  addConnectionsOption(*command, options.connections);
   command->add_option("--tune", flags->tune, "Preset: latency or throughput (-X wins over it)")
       ->check(CLI::IsMember({"latency", "throughput"}));
   command->add_option("--producer-id", options.producerId,

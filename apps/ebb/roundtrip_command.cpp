@@ -36,6 +36,7 @@ nlohmann::json toJson(const roundtrip::Options& options, const roundtrip::Result
             {"duplicates", result.duplicates},
             {"lost", result.sent - result.consumed}}},
           {"payload_bytes", options.payloadBytes},
+          {"producer_connections", options.connections},
           {"produce_seconds", result.produceSeconds},
           {"produce_rate_msgs_per_s", rate},
           {"produce_rate_mib_per_s", rate * static_cast<double>(options.payloadBytes) / (1 << 20)},
@@ -97,6 +98,7 @@ void addRoundtripCommand(CLI::App& app, Runner& runner) {
       ->check(CLI::NonNegativeNumber);
   command->add_option("--rate", options.rate, "Messages per second (0: unlimited)")
       ->check(CLI::NonNegativeNumber);
+  addConnectionsOption(*command, options.connections);
   command->add_option("--group-protocol", flags->protocol, "consumer (KIP-848) or classic")
       ->check(CLI::IsMember({"consumer", "classic"}));
   command->add_option("--timeout", flags->timeoutSeconds, "Seconds for the whole run")

@@ -1,11 +1,20 @@
 #include "ebb/kafka/producer.h"
 
 #include <librdkafka/rdkafka.h>
-
+#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string_view>
+#include <system_error>
 
 #include "handle.h"
 
@@ -16,6 +25,18 @@ struct ProducerCallbacks {
   ProducerStatistics* statistics;
 };
 }  // namespace detail
+
+// One librdkafka producer client: its own connection to each broker and its own window.
+struct Producer::Client {
+  // What librdkafka's callbacks reach (declared before handle: it outlives the callbacks).
+  ProducerStatistics statistics;
+  detail::ProducerCallbacks callbacks;
+  struct Destroy {
+    void operator()(rd_kafka_t* handle) const { rd_kafka_destroy(handle); }
+  };
+  std::unique_ptr<rd_kafka_t, Destroy> handle;
+};
+
 namespace {
 
 constexpr size_t kMaxHeaders = 8;
@@ -83,27 +104,63 @@ std::map<std::string, std::string> selfClockingDefaults(const ClientConfig& conf
 
 bool isQueueFull(const Error& error) { return error.code() == RD_KAFKA_RESP_ERR__QUEUE_FULL; }
 
-Producer::Producer(const ClientConfig& config, DeliveryHandler* handler) {
-  auto conf = detail::makeConf(config, selfClockingDefaults(config), RD_KAFKA_PRODUCER);
-  callbacks_ = std::make_unique<detail::ProducerCallbacks>(
-      detail::ProducerCallbacks{.handler = handler, .statistics = &statistics_});
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), deliveryCallback);
-  rd_kafka_conf_set_stats_cb(conf.get(), statisticsCallback);
-  rd_kafka_conf_set_opaque(conf.get(), callbacks_.get());
-  handle_.reset(detail::createHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+Producer::Producer(const ClientConfig& config, DeliveryHandler* handler, int connections) {
+  if (connections < 1 || connections > kMaxProducerConnections) {
+    throw std::invalid_argument("producer connections must be 1.." +
+                                std::to_string(kMaxProducerConnections) + ", not " +
+                                std::to_string(connections));
+  }
+  const auto defaults = selfClockingDefaults(config);
+  if (connections > 1) {
+    wakeup_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wakeup_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  try {
+    for (int i = 0; i < connections; ++i) {
+      auto client = std::make_unique<Client>();
+      // One client's statistics are the producer's: no summing.
+      client->callbacks = {.handler = handler,
+                           .statistics = connections == 1 ? &statistics_ : &client->statistics};
+      auto conf = detail::makeConf(config, defaults, RD_KAFKA_PRODUCER);
+      rd_kafka_conf_set_dr_msg_cb(conf.get(), deliveryCallback);
+      rd_kafka_conf_set_stats_cb(conf.get(), statisticsCallback);
+      rd_kafka_conf_set_opaque(conf.get(), &client->callbacks);
+      client->handle.reset(detail::createHandle(RD_KAFKA_PRODUCER, std::move(conf)));
+      if (wakeup_ >= 0) {
+        static constexpr uint64_t kOne = 1;
+        rd_kafka_queue_t* queue = rd_kafka_queue_get_main(client->handle.get());
+        rd_kafka_queue_io_event_enable(queue, wakeup_, &kOne, sizeof kOne);
+        rd_kafka_queue_destroy(queue);
+      }
+      clients_.push_back(std::move(client));
+    }
+  } catch (...) {
+    clients_.clear();
+    if (wakeup_ >= 0) close(wakeup_);
+    throw;
+  }
 }
 
-Producer::~Producer() = default;
+Producer::~Producer() {
+  clients_.clear();  // the clients write to wakeup_ until they are gone
+  if (wakeup_ >= 0) close(wakeup_);
+}
 
 bool Producer::idempotent() const {
   std::array<char, 16> value{};
   size_t size = value.size();
-  return rd_kafka_conf_get(rd_kafka_conf(handle_.get()), "enable.idempotence", value.data(),
-                           &size) == RD_KAFKA_CONF_OK &&
+  return rd_kafka_conf_get(rd_kafka_conf(clients_.front()->handle.get()), "enable.idempotence",
+                           value.data(), &size) == RD_KAFKA_CONF_OK &&
          std::string_view(value.data()) == "true";
 }
 
-void Producer::Destroy::operator()(rd_kafka_s* handle) const { rd_kafka_destroy(handle); }
+Producer::Client& Producer::clientFor(int32_t partition, std::optional<std::string_view> key) {
+  const size_t count = clients_.size();
+  if (count == 1) return *clients_.front();
+  if (partition >= 0) return *clients_[static_cast<size_t>(partition) % count];
+  if (key.has_value()) return *clients_[std::hash<std::string_view>{}(*key) % count];
+  return *clients_[nextUnkeyed_++ % count];
+}
 
 Error Producer::send(const std::string& topic, int32_t partition,
                      std::optional<std::string_view> key, std::string_view payload,
@@ -136,18 +193,66 @@ Error Producer::send(const std::string& topic, int32_t partition,
     fields[count].u.header.val = header.value.data();
     fields[count++].u.header.size = static_cast<ssize_t>(header.value.size());
   }
-  return detail::takeError(rd_kafka_produceva(handle_.get(), fields.data(), count));
+  return detail::takeError(
+      rd_kafka_produceva(clientFor(partition, key).handle.get(), fields.data(), count));
+}
+
+int Producer::serveAll() {
+  int served = 0;
+  for (const auto& client : clients_) served += rd_kafka_poll(client->handle.get(), 0);
+  return served;
+}
+
+void Producer::sumStatistics() {
+  if (clients_.size() == 1) return;
+  ProducerStatistics sum{.readings = UINT64_MAX};
+  for (const auto& client : clients_) {
+    sum.produceRequests += client->statistics.produceRequests;
+    sum.readings = std::min(sum.readings, client->statistics.readings);  // every client's new
+    if (sum.idempotenceState.empty() || client->statistics.idempotenceState != "Assigned") {
+      sum.idempotenceState = client->statistics.idempotenceState;  // Assigned once all are
+    }
+  }
+  statistics_ = std::move(sum);
 }
 
 int Producer::poll(std::chrono::milliseconds timeout) {
-  return rd_kafka_poll(handle_.get(), static_cast<int>(timeout.count()));
+  int served = 0;
+  if (wakeup_ < 0) {
+    served = rd_kafka_poll(clients_.front()->handle.get(), static_cast<int>(timeout.count()));
+  } else {
+    served = serveAll();
+    if (served == 0 && timeout.count() > 0) {
+      pollfd wait{.fd = wakeup_, .events = POLLIN, .revents = 0};
+      ::poll(&wait, 1, static_cast<int>(timeout.count()));
+      uint64_t drained = 0;
+      [[maybe_unused]] const auto bytes = read(wakeup_, &drained, sizeof drained);
+      served = serveAll();
+    }
+  }
+  sumStatistics();
+  return served;
 }
 
 bool Producer::flush(std::chrono::milliseconds timeout) {
-  return rd_kafka_flush(handle_.get(), static_cast<int>(timeout.count())) ==
-         RD_KAFKA_RESP_ERR_NO_ERROR;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool flushed = true;
+  for (const auto& client : clients_) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    flushed = rd_kafka_flush(client->handle.get(),
+                             static_cast<int>(std::max<int64_t>(0, left.count()))) ==
+                  RD_KAFKA_RESP_ERR_NO_ERROR &&
+              flushed;
+  }
+  sumStatistics();
+  return flushed;
 }
 
-int Producer::outstanding() const { return rd_kafka_outq_len(handle_.get()); }
+int Producer::outstanding() const {
+  int sum = 0;
+  for (const auto& client : clients_) sum += rd_kafka_outq_len(client->handle.get());
+  return sum;
+}
 
 }  // namespace ebb::kafka

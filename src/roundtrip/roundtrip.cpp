@@ -16,6 +16,7 @@
 #include "ebb/kafka/admin_client.h"
 #include "ebb/kafka/producer.h"
 #include "ebb/latency/envelope.h"
+#include "ebb/partition/partitioner.h"
 
 namespace ebb::roundtrip {
 namespace {
@@ -197,9 +198,14 @@ void sendOne(kafka::Producer& producer, const Options& options, uint64_t i, KeyB
              const std::string& payload, std::span<const kafka::Header> headers, uint64_t token) {
   const auto keyView =
       options.keys > 0 ? std::optional(key.format(i % options.keys)) : std::nullopt;
+  // A keyed message goes where librdkafka's default partitioner would put it (CRC-32 of the key),
+  // named here so that each partition keeps to one of several producer clients.
+  const int32_t partition = keyView
+                                ? static_cast<int32_t>(partition::crc32(*keyView) %
+                                                       static_cast<uint32_t>(options.partitions))
+                                : kafka::kAnyPartition;
   kafka::Error error;
-  while ((error = producer.send(options.topic, kafka::kAnyPartition, keyView, payload, headers,
-                                token)) &&
+  while ((error = producer.send(options.topic, partition, keyView, payload, headers, token)) &&
          kafka::isQueueFull(error)) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
@@ -240,7 +246,7 @@ Clock::time_point produce(const kafka::ClientConfig& config, const Options& opti
   auto producerConfig = config;
   producerConfig.properties.try_emplace("statistics.interval.ms",
                                         std::to_string(kStatisticsInterval.count()));
-  kafka::Producer producer(producerConfig, &acks);
+  kafka::Producer producer(producerConfig, &acks, options.connections);
   // An idempotent producer sends nothing before the broker gave it a producer id: wait for that
   // (seconds on a cluster whose coordinator is still loading), so latency counts from ready.
   if (producer.idempotent()) {
@@ -302,7 +308,9 @@ Result run(const kafka::ClientConfig& config, const Options& options) {
 
   AckRecorder acks(options.messages);
   Result result;
-  const auto start = produce(config, options, deadline, acks, result);
+  auto sending = options;
+  sending.partitions = static_cast<int>(partitions);  // an existing topic's count
+  const auto start = produce(config, sending, deadline, acks, result);
   waitFor([&] { return receiver.done(); }, deadline);
   receiving.request_stop();
   receiving.join();

@@ -63,6 +63,9 @@ expect "unknown group protocol" "group-protocol" -- \
 expect "bad log level" "log-level" -- "$ebb" --log-level loud roundtrip -b 127.0.0.1:1
 expect "negative rate" "rate" -- "$ebb" roundtrip -b 127.0.0.1:1 --rate -5
 expect "negative warm-up" "warmup" -- "$ebb" roundtrip -b 127.0.0.1:1 --warmup -5
+expect "no producer connection" "connections" -- "$ebb" roundtrip -b 127.0.0.1:1 --connections 0
+expect "too many producer connections" "connections" -- \
+  "$ebb" produce -b 127.0.0.1:1 -t t -n 1 --connections 17
 expect "negative key count" "keys" -- "$ebb" roundtrip -b 127.0.0.1:1 --keys -5
 expect "negative produce count" "count" -- "$ebb" produce -b 127.0.0.1:1 -t t -n -5
 expect "negative consume count" "count" -- "$ebb" consume -b 127.0.0.1:1 -t t -g g -n -5

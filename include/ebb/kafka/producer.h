@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ebb/kafka/client_config.h"
 #include "ebb/kafka/error.h"
@@ -16,10 +17,6 @@
 struct rd_kafka_s;
 
 namespace ebb::kafka {
-namespace detail {
-struct ProducerCallbacks;
-}
-
 struct Header {
   const char* name;
   std::string_view value;
@@ -59,10 +56,19 @@ bool isQueueFull(const Error& error);
 // idempotence unless the user's acks (not all) or window (above 5) rule it out.
 std::map<std::string, std::string> selfClockingDefaults(const ClientConfig& config);
 
+// librdkafka puts one partition in a ProduceRequest and keeps the window per broker connection, so
+// with one connection the partitions a broker leads take turns: a message waits for a request of
+// every other partition with data. `connections` producer clients split the partitions
+// (partition mod connections); each keeps its own self-clocking window, so the broker serves them
+// side by side. One partition always goes through one client: its order and idempotence hold.
+inline constexpr int kMaxProducerConnections = 16;
+
 class Producer {
  public:
-  // handler may be null (reports are dropped); it must outlive the producer.
-  Producer(const ClientConfig& config, DeliveryHandler* handler);
+  // handler may be null (reports are dropped); it must outlive the producer. connections in
+  // [1, kMaxProducerConnections]; a message without a partition (kAnyPartition) goes through the
+  // client its key hashes to (unkeyed: the next in turn), where librdkafka's partitioner places it.
+  Producer(const ClientConfig& config, DeliveryHandler* handler, int connections = 1);
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
   ~Producer();
@@ -79,17 +85,23 @@ class Producer {
   int outstanding() const;
   // Whether enable.idempotence is in effect (ebb's default or the user's).
   bool idempotent() const;
-  // The last statistics reading (all zero unless statistics.interval.ms is set); served by poll().
+  // The last statistics reading of every client, summed (all zero unless statistics.interval.ms
+  // is set); served by poll() and flush().
   const ProducerStatistics& statistics() const { return statistics_; }
+  int connections() const { return static_cast<int>(clients_.size()); }
 
  private:
-  // What librdkafka's callbacks reach (declared before handle_: it outlives the callbacks).
+  struct Client;
+  Client& clientFor(int32_t partition, std::optional<std::string_view> key);
+  int serveAll();
+  void sumStatistics();
+
   ProducerStatistics statistics_;
-  std::unique_ptr<detail::ProducerCallbacks> callbacks_;
-  struct Destroy {
-    void operator()(rd_kafka_s* handle) const;
-  };
-  std::unique_ptr<rd_kafka_s, Destroy> handle_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  uint64_t nextUnkeyed_ = 0;
+  // With several clients: an eventfd each client's queue writes to when reports arrive, so one
+  // poll() waits for all of them.
+  int wakeup_ = -1;
 };
 
 }  // namespace ebb::kafka

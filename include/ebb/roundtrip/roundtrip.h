@@ -22,6 +22,7 @@ struct Options {
   double rate = 0;          // messages per second; 0: as fast as the client takes them
   bool createTopic = true;  // false: the topic must exist
   uint64_t warmup = 0;      // untimed messages (same rate and keys) before the measured ones
+  int connections = 1;      // producer clients the partitions are split over (kafka::Producer)
   kafka::GroupProtocol protocol = kafka::GroupProtocol::kConsumer;
   std::chrono::seconds timeout{120};  // for the whole run
 };

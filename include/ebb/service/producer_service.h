@@ -36,6 +36,7 @@ struct ProducerOptions {
   std::string lagGroup;
   std::chrono::milliseconds lagRefresh{1000};
   std::chrono::milliseconds flushTimeout{30'000};
+  int connections = 1;  // producer clients the partitions are split over (kafka::Producer)
 };
 
 struct ProducerSummary {
