@@ -13,6 +13,8 @@
 #   EBB_LB_RATES     "100 1000 5000 10000 50000 100000 0"  (0: as fast as it goes, the saturation point)
 #   EBB_LB_SHAPES    "keyed:12 unkeyed:12 unkeyed:1 keyed:48"  (keys:partitions; keyed = 1,000 keys)
 #   EBB_LB_ACKS      "all 1"
+#   EBB_LB_COMBOS    every shape with every acks; or a list of SHAPE/ACKS to run only those,
+#                    e.g. "keyed:12/all keyed:12/1 unkeyed:1/all"
 #   EBB_LB_SETTINGS  "default latency throughput librdkafka"  ebb's default, each --tune preset,
 #                    and librdkafka's own defaults (linger.ms 5, a window of 1,000,000 requests, no
 #                    idempotence, Nagle on: ebb's default before the self-clocking one); windowN
@@ -34,6 +36,12 @@ settings="${EBB_LB_SETTINGS:-default latency throughput librdkafka}"
 runs="${EBB_LB_RUNS:-3}"
 seconds="${EBB_LB_SECONDS:-5}"
 java="${EBB_LB_JAVA:-1}"
+combos="${EBB_LB_COMBOS:-}"
+if [ -z "$combos" ]; then
+  for shape in $shapes; do
+    for acks in $acks_list; do combos+="$shape/$acks "; done
+  done
+fi
 size=100
 out="$root/build/latency-bench"
 run_dir="$EBB_CACHE/kafka-run/latency-bench"
@@ -65,13 +73,13 @@ count_for() {  # RATE
   if [ "$1" -eq 0 ]; then echo 1000000; else echo $(($1 * seconds > 1000 ? $1 * seconds : 1000)); fi
 }
 
-# Untimed messages before each point's measured ones: 2 s of the same load (at least 1,000; 200k
+# Untimed messages before each point's measured ones: 2 s of the same load (at least 200; 200k
 # before a saturation point). Every point writes a new topic, and a new topic's first half second
 # of appends takes tens of ms a request on the broker (request log: localTime 50-85 ms): without
 # this, that start-up transient was the unstable tail of every short point, for the Java producer
 # too.
 warmup_for() {  # RATE
-  if [ "$1" -eq 0 ]; then echo 200000; else echo $(($1 * 2 > 1000 ? $1 * 2 : 1000)); fi
+  if [ "$1" -eq 0 ]; then echo 200000; else echo $(($1 * 2 > 200 ? $1 * 2 : 200)); fi
 }
 
 ebb_point() {  # SHAPE ACKS SETTING RATE RUN
@@ -175,16 +183,15 @@ log "warming the broker up (discarded)"
   --rate 20000 --timeout 120 -o json >/dev/null
 
 for run in $(seq 1 "$runs"); do
-  for shape in $shapes; do
-    for acks in $acks_list; do
-      [ "$java" = 1 ] && floor_point "$shape" "$acks" "$run"
-      for rate in $rates; do
-        for setting in $settings; do
-          log "run $run: $shape acks=$acks $setting at ${rate/#0/max} msg/s"
-          ebb_point "$shape" "$acks" "$setting" "$rate" "$run"
-        done
-        if [ "$java" = 1 ] && [ "${shape%%:*}" = unkeyed ]; then java_point "$shape" "$acks" "$rate" "$run"; fi
+  for combo in $combos; do
+    shape="${combo%/*}" acks="${combo#*/}"
+    [ "$java" = 1 ] && floor_point "$shape" "$acks" "$run"
+    for rate in $rates; do
+      for setting in $settings; do
+        log "run $run: $shape acks=$acks $setting at ${rate/#0/max} msg/s"
+        ebb_point "$shape" "$acks" "$setting" "$rate" "$run"
       done
+      if [ "$java" = 1 ] && [ "${shape%%:*}" = unkeyed ]; then java_point "$shape" "$acks" "$rate" "$run"; fi
     done
   done
 done
