@@ -23,6 +23,8 @@
 #   EBB_LB_RUNS      3      runs per point (the spread is reported)
 #   EBB_LB_SECONDS   5      seconds of load per point (at least 1,000 messages)
 #   EBB_LB_JAVA      1      0 skips the Java tools
+#   EBB_LB_FIRST_RUN 1      the first run's number; with EBB_LB_KEEP=1 the points of an earlier
+#                           (or interrupted) invocation are kept and the report covers them all
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,7 +49,8 @@ out="$root/build/latency-bench"
 run_dir="$EBB_CACHE/kafka-run/latency-bench"
 mkdir -p "$out"
 points="$out/points.jsonl"
-: >"$points"
+[ "${EBB_LB_KEEP:-0}" = 1 ] || : >"$points"
+first_run="${EBB_LB_FIRST_RUN:-1}"
 
 "$kafka" stop --dir "$run_dir"
 trap '"$kafka" stop --dir "$run_dir"' EXIT
@@ -182,7 +185,7 @@ log "warming the broker up (discarded)"
 "$ebb" --log-level warn roundtrip -b "$bootstrap" -t lb-warmup -p 12 -n 100000 --keys 1000 \
   --rate 20000 --timeout 120 -o json >/dev/null
 
-for run in $(seq 1 "$runs"); do
+for run in $(seq "$first_run" $((first_run + runs - 1))); do
   for combo in $combos; do
     shape="${combo%/*}" acks="${combo#*/}"
     [ "$java" = 1 ] && floor_point "$shape" "$acks" "$run"
