@@ -445,4 +445,65 @@ std::map<TopicPartition, int64_t> AdminClient::listOffsets(
   }
 }
 
+namespace {
+
+using ConfigResourcePtr =
+    std::unique_ptr<rd_kafka_ConfigResource_t, decltype(&rd_kafka_ConfigResource_destroy)>;
+
+ConfigResourcePtr groupResource(const std::string& groupId) {
+  return {rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_GROUP, groupId.c_str()),
+          rd_kafka_ConfigResource_destroy};
+}
+
+void throwIfResourceFailed(const rd_kafka_ConfigResource_t* resource, const std::string& what) {
+  if (const auto err = rd_kafka_ConfigResource_error(resource); err) {
+    const char* reason = rd_kafka_ConfigResource_error_string(resource);
+    throw KafkaError(what + ": " + (reason != nullptr && *reason ? reason : rd_kafka_err2str(err)),
+                     detail::toError(err));
+  }
+}
+
+}  // namespace
+
+std::map<std::string, ConfigValue> AdminClient::groupConfig(const std::string& groupId) {
+  const std::string what = "cannot read the configuration of group '" + groupId + "'";
+  auto resource = groupResource(groupId);
+  rd_kafka_ConfigResource_t* resources[] = {resource.get()};
+  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout_, stop_);
+  rd_kafka_DescribeConfigs(handle_.get(), resources, 1, request.options(), request.queue());
+  auto event = request.await(what);
+  size_t count = 0;
+  const auto** results = rd_kafka_DescribeConfigs_result_resources(
+      rd_kafka_event_DescribeConfigs_result(event.get()), &count);
+  if (count != 1) throw KafkaError(what + ": unexpected answer");
+  throwIfResourceFailed(results[0], what);
+  size_t entries = 0;
+  const auto** configs = rd_kafka_ConfigResource_configs(results[0], &entries);
+  std::map<std::string, ConfigValue> values;
+  for (size_t i = 0; i < entries; ++i) {
+    const char* value = rd_kafka_ConfigEntry_value(configs[i]);
+    values[rd_kafka_ConfigEntry_name(configs[i])] = {
+        value != nullptr ? value : "", rd_kafka_ConfigEntry_is_default(configs[i]) != 0};
+  }
+  return values;
+}
+
+void AdminClient::setGroupConfig(const std::string& groupId, const std::string& key,
+                                 const std::string& value) {
+  const std::string what = "cannot set " + key + " of group '" + groupId + "'";
+  auto resource = groupResource(groupId);
+  const detail::ErrorPtr added(rd_kafka_ConfigResource_add_incremental_config(
+      resource.get(), key.c_str(), RD_KAFKA_ALTER_CONFIG_OP_TYPE_SET, value.c_str()));
+  throwIfFailed(added.get(), what);
+  rd_kafka_ConfigResource_t* resources[] = {resource.get()};
+  Request request(handle_.get(), RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS, timeout_, stop_);
+  rd_kafka_IncrementalAlterConfigs(handle_.get(), resources, 1, request.options(), request.queue());
+  auto event = request.await(what);
+  size_t count = 0;
+  const auto** results = rd_kafka_IncrementalAlterConfigs_result_resources(
+      rd_kafka_event_IncrementalAlterConfigs_result(event.get()), &count);
+  if (count != 1) throw KafkaError(what + ": unexpected answer");
+  throwIfResourceFailed(results[0], what);
+}
+
 }  // namespace ebb::kafka

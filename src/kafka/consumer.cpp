@@ -84,6 +84,17 @@ GroupProtocol parseGroupProtocol(std::string_view name) {
                               "' (use consumer for KIP-848 or classic)");
 }
 
+std::string_view toString(GroupType type) {
+  return type == GroupType::kConsumer ? "consumer" : "share";
+}
+
+GroupType parseGroupType(std::string_view name) {
+  if (name == "consumer") return GroupType::kConsumer;
+  if (name == "share") return GroupType::kShare;
+  throw std::invalid_argument("unknown group type '" + std::string(name) +
+                              "' (use consumer or share)");
+}
+
 Consumer::Consumer(const ClientConfig& config, const ConsumerOptions& options) {
   if (options.groupId.empty()) throw std::invalid_argument("a consumer needs a group id");
   // At-least-once: librdkafka commits, every commitInterval and on revoke/close, only the offsets
@@ -117,11 +128,7 @@ Consumer::~Consumer() { close(); }
 void Consumer::Destroy::operator()(rd_kafka_s* handle) const { rd_kafka_destroy(handle); }
 
 void Consumer::subscribe(const std::vector<std::string>& topics) {
-  detail::TopicPartitionListPtr list(
-      rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
-  for (const auto& topic : topics) {
-    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
-  }
+  const auto list = detail::subscriptionList(topics);
   if (const auto err = rd_kafka_subscribe(handle_.get(), list.get());
       err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw KafkaError(std::string("cannot subscribe: ") + rd_kafka_err2str(err),

@@ -146,6 +146,14 @@ std::optional<std::string> credentialFailure(const rd_kafka_t* handle) {
   return it->second;
 }
 
+TopicPartitionListPtr subscriptionList(const std::vector<std::string>& topics) {
+  TopicPartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& topic : topics) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  return list;
+}
+
 Error toError(rd_kafka_resp_err_t code) {
   if (code == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
   return Error(code, rd_kafka_err2str(code));

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ebb/kafka/client_config.h"
 #include "ebb/kafka/error.h"
@@ -26,6 +27,8 @@ struct TopicPartitionListDestroy {
 };
 using TopicPartitionListPtr =
     std::unique_ptr<rd_kafka_topic_partition_list_t, TopicPartitionListDestroy>;
+// A subscription: every topic, partition unassigned (the group assigns them).
+TopicPartitionListPtr subscriptionList(const std::vector<std::string>& topics);
 
 struct ErrorDestroy {
   void operator()(rd_kafka_error_t* error) const { rd_kafka_error_destroy(error); }

@@ -2,19 +2,45 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "handle.h"
 
 namespace ebb::kafka {
 
 Message::Message(rd_kafka_message_s* raw) : raw_(raw) {}
-Message::~Message() = default;
+Message::Message(rd_kafka_message_s* raw, std::shared_ptr<rd_kafka_messages_s> batch)
+    : raw_(raw), batch_(std::move(batch)) {}
+Message::Message(Message&& other) noexcept
+    : raw_(std::exchange(other.raw_, nullptr)), batch_(std::move(other.batch_)) {}
 
-void Message::Release::operator()(rd_kafka_message_s* raw) const { rd_kafka_message_destroy(raw); }
+Message& Message::operator=(Message&& other) noexcept {
+  if (this != &other) {
+    release();
+    raw_ = std::exchange(other.raw_, nullptr);
+    batch_ = std::move(other.batch_);
+  }
+  return *this;
+}
+
+Message::~Message() { release(); }
+
+// A record of a share batch is destroyed with the batch (rd_kafka_messages_destroy), never alone.
+void Message::release() noexcept {
+  if (raw_ != nullptr && !batch_) rd_kafka_message_destroy(raw_);
+  raw_ = nullptr;
+  batch_.reset();
+}
+
+int Message::deliveryCount() const {
+  return std::max<int>(0, rd_kafka_message_delivery_count(raw_));
+}
 
 Error Message::error() const {
   if (raw_->err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
   // The message's payload holds librdkafka's description of the error.
-  const char* detail = rd_kafka_message_errstr(raw_.get());
+  const char* detail = rd_kafka_message_errstr(raw_);
   return Error(raw_->err, detail != nullptr ? detail : rd_kafka_err2str(raw_->err),
                raw_->err == RD_KAFKA_RESP_ERR__FATAL);
 }
@@ -42,12 +68,12 @@ std::string_view Message::payload() const {
 
 int64_t Message::timestampMs() const {
   rd_kafka_timestamp_type_t type{};
-  return rd_kafka_message_timestamp(raw_.get(), &type);
+  return rd_kafka_message_timestamp(raw_, &type);
 }
 
 TimestampType Message::timestampType() const {
   rd_kafka_timestamp_type_t type{};
-  rd_kafka_message_timestamp(raw_.get(), &type);
+  rd_kafka_message_timestamp(raw_, &type);
   switch (type) {
     case RD_KAFKA_TIMESTAMP_CREATE_TIME:
       return TimestampType::kCreateTime;
@@ -60,7 +86,7 @@ TimestampType Message::timestampType() const {
 
 std::optional<std::string_view> Message::header(const char* name) const {
   rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(raw_.get(), &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_message_headers(raw_, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return std::nullopt;
   }
   const void* value = nullptr;

@@ -72,6 +72,12 @@ struct GroupDescription {
 
 enum class OffsetSpec { kEarliest, kLatest };
 
+// One entry of a resource's configuration; `isDefault`: nobody set it (the broker's default).
+struct ConfigValue {
+  std::string value;
+  bool isDefault = true;
+};
+
 class AdminClient {
  public:
   explicit AdminClient(const ClientConfig& config,
@@ -99,6 +105,11 @@ class AdminClient {
   std::map<TopicPartition, int64_t> listGroupOffsets(const std::string& groupId);
   std::map<TopicPartition, int64_t> listOffsets(const std::vector<TopicPartition>& partitions,
                                                 OffsetSpec spec);
+  // A group's own configuration (group configs: share.auto.offset.reset, session timeouts...;
+  // DescribeConfigs on a GROUP resource, Kafka 4.0+).
+  std::map<std::string, ConfigValue> groupConfig(const std::string& groupId);
+  // Sets one group config entry (IncrementalAlterConfigs SET), leaving the others as they are.
+  void setGroupConfig(const std::string& groupId, const std::string& key, const std::string& value);
 
  private:
   void waitUntilUsable(const TopicSpec& spec);

@@ -22,6 +22,11 @@ namespace ebb::kafka {
 // assignors.
 enum class GroupProtocol { kConsumer, kClassic };
 
+// What kind of group a member joins: a consumer group (each partition has one owner at a time,
+// order per partition kept; see GroupProtocol) or a share group (KIP-932: members share the
+// partitions and acknowledge each record; see share_consumer.h).
+enum class GroupType { kConsumer, kShare };
+
 // Told about partitions arriving and leaving, on the polling thread, inside poll().
 class RebalanceListener {
  public:
@@ -60,6 +65,9 @@ bool isUnknownTopic(const Error& error);
 bool isInstanceIdInUse(const Error& error);
 // Throws std::invalid_argument for anything but "consumer" or "classic".
 GroupProtocol parseGroupProtocol(std::string_view name);
+std::string_view toString(GroupType type);
+// Throws std::invalid_argument for anything but "consumer" or "share".
+GroupType parseGroupType(std::string_view name);
 
 class Consumer {
  public:

@@ -1,4 +1,6 @@
 // A consumed Kafka message: a zero-copy view over librdkafka's message, released when destroyed.
+// A share consumer's record belongs to the batch its poll returned: each record of the batch
+// shares the batch, which is released with its last record.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include "ebb/kafka/error.h"
 
 struct rd_kafka_message_s;
+struct rd_kafka_messages_s;
 
 namespace ebb::kafka {
 
@@ -17,8 +20,11 @@ enum class TimestampType { kNone, kCreateTime, kLogAppendTime };
 class Message {
  public:
   explicit Message(rd_kafka_message_s* raw);
-  Message(Message&&) noexcept = default;
-  Message& operator=(Message&&) noexcept = default;
+  Message(rd_kafka_message_s* raw, std::shared_ptr<rd_kafka_messages_s> batch);
+  Message(Message&& other) noexcept;
+  Message& operator=(Message&& other) noexcept;
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
   ~Message();
 
   // A message may carry a consumer error instead of data (see error()).
@@ -37,15 +43,17 @@ class Message {
   TimestampType timestampType() const;
   // The last header with this name, if any; points into the message.
   std::optional<std::string_view> header(const char* name) const;
+  // How many times a share group has delivered this record (1 the first time); 0 for a record
+  // of a consumer group, which has no such count.
+  int deliveryCount() const;
 
  private:
   friend class Consumer;
-  rd_kafka_message_s* raw() const { return raw_.get(); }
+  rd_kafka_message_s* raw() const { return raw_; }
+  void release() noexcept;
 
-  struct Release {
-    void operator()(rd_kafka_message_s* raw) const;
-  };
-  std::unique_ptr<rd_kafka_message_s, Release> raw_;
+  rd_kafka_message_s* raw_ = nullptr;
+  std::shared_ptr<rd_kafka_messages_s> batch_;  // empty: raw_ is this message's alone
 };
 
 }  // namespace ebb::kafka
