@@ -21,6 +21,7 @@ struct ConsumeFlags {
   ServiceOptions service;
   service::ConsumerOptions options;
   std::string protocol = "consumer";
+  std::string groupType = "consumer";
   double graceSeconds = 10;
   double startupSeconds = 30;
   double commitSeconds = 1;
@@ -40,8 +41,9 @@ nlohmann::json toJson(const service::ConsumerOptions& options,
   for (const auto& [partition, histogram] : summary.endToEndByPartition) {
     byPartition[std::to_string(partition)] = latencyJson(histogram);
   }
-  return {
+  nlohmann::json json = {
       {"group", options.group},
+      {"group_type", kafka::toString(options.groupType)},
       {"topics", options.topics},
       {"consumed", summary.consumed},
       {"busy_seconds", summary.busySeconds},
@@ -57,6 +59,13 @@ nlohmann::json toJson(const service::ConsumerOptions& options,
       {"end_to_end_latency_by_partition", byPartition},
       // Processed, measured in end_to_end_latency, but past the per-partition histograms' bound.
       {"partitions_without_histogram", summary.untrackedPartitions}};
+  if (options.groupType == kafka::GroupType::kShare) {
+    json["acknowledgements"] = {{"accepted", summary.accepted},
+                                {"released", summary.released},
+                                {"rejected", summary.rejected}};
+    json["redelivered"] = summary.redelivered;
+  }
+  return json;
 }
 
 void printText(const nlohmann::json& summary) {
@@ -65,6 +74,13 @@ void printText(const nlohmann::json& summary) {
       summary["consumed"].get<uint64_t>(), summary["group"].get<std::string>(),
       summary["malformed"].get<uint64_t>(), summary["rebalances"].size(),
       summary["rebalance_paused_seconds"].get<double>());
+  if (summary.contains("acknowledgements")) {
+    const auto& acks = summary["acknowledgements"];
+    std::cout << fmt::format(
+        "share group: accepted {}, released {}, rejected {}; {} delivered more than once\n",
+        acks["accepted"].get<uint64_t>(), acks["released"].get<uint64_t>(),
+        acks["rejected"].get<uint64_t>(), summary["redelivered"].get<uint64_t>());
+  }
   std::cout << latencyLine("end-to-end", summary["end_to_end_latency"]);
   if (summary["producer_to_broker_latency"]["count"].get<uint64_t>() > 0) {
     std::cout << latencyLine("producer->broker", summary["producer_to_broker_latency"]);
@@ -83,7 +99,13 @@ void addConsumeCommand(CLI::App& app, Runner& runner) {
   auto* command = app.add_subcommand("consume", "Consume in a group with simulated work");
   flags->service.addTo(*command);
   command->add_option("-t,--topic", options.topics, "Topic(s) to subscribe to")->required();
-  command->add_option("-g,--group", options.group, "Consumer group id")->required();
+  command->add_option("-g,--group", options.group, "Group id")->required();
+  command
+      ->add_option("--group-type", flags->groupType,
+                   "consumer: a consumer group (one owner per partition, order per partition "
+                   "kept); share: a share group (KIP-932: members share the partitions and "
+                   "acknowledge each record; no partition cap, no handoff, no order per key)")
+      ->check(CLI::IsMember({"consumer", "share"}));
   command
       ->add_option("--group-protocol", flags->protocol,
                    "consumer (KIP-848, broker-side incremental assignment) or classic")
@@ -116,6 +138,11 @@ void addConsumeCommand(CLI::App& app, Runner& runner) {
       ->check(CLI::NonNegativeNumber);
   command->add_option("--seed", options.seed, "Seed for the work distribution");
   command
+      ->add_option("--max-deliveries", options.maxDeliveries,
+                   "Share groups: reject a record delivered more often than this, unprocessed "
+                   "(0: only the broker's group.share.delivery.count.limit)")
+      ->check(CLI::Range(0, 1000));
+  command
       ->add_option("--startup-timeout", flags->startupSeconds,
                    "Seconds to reach the cluster and find the topics at start")
       ->check(CLI::Range(0.1, 3600.0));
@@ -128,6 +155,7 @@ void addConsumeCommand(CLI::App& app, Runner& runner) {
     runner = [flags] {
       auto settings = flags->options;
       settings.protocol = kafka::parseGroupProtocol(flags->protocol);
+      settings.groupType = kafka::parseGroupType(flags->groupType);
       settings.gracePeriod =
           std::chrono::milliseconds(static_cast<int64_t>(flags->graceSeconds * 1e3));
       settings.startupTimeout =

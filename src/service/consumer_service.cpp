@@ -6,7 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -16,6 +18,7 @@
 #include <thread>
 
 #include "ebb/kafka/admin_client.h"
+#include "ebb/kafka/share_consumer.h"
 #include "ebb/latency/envelope.h"
 #include "ebb/metrics/families.h"
 #include "ebb/metrics/latency_histogram.h"
@@ -67,6 +70,12 @@ struct Metrics {
         assigned(metrics::gauge(registry, "ebb_consumer_assigned_partitions",
                                 "Partitions currently assigned to this member",
                                 {{"group", group}})),
+        accepted(acknowledgements(registry, group, kafka::Acknowledgement::kAccept)),
+        released(acknowledgements(registry, group, kafka::Acknowledgement::kRelease)),
+        rejected(acknowledgements(registry, group, kafka::Acknowledgement::kReject)),
+        redelivered(metrics::counter(registry, "ebb_consumer_redelivered_messages_total",
+                                     "Share group records delivered more than once",
+                                     {{"group", group}})),
         endToEnd(registry, "ebb_consumer_end_to_end_latency_seconds",
                  "Send-to-processing latency (producer's send to this member's processing)",
                  {{"group", group}}) {}
@@ -76,7 +85,42 @@ struct Metrics {
   prometheus::Counter& paused;
   prometheus::Counter& strandedRebalances;
   prometheus::Gauge& assigned;
+  prometheus::Counter& accepted;
+  prometheus::Counter& released;
+  prometheus::Counter& rejected;
+  prometheus::Counter& redelivered;
   metrics::LatencyHistogram endToEnd;
+
+  static prometheus::Counter& acknowledgements(prometheus::Registry& registry,
+                                               const std::string& group,
+                                               kafka::Acknowledgement type) {
+    return metrics::counter(registry, "ebb_consumer_acknowledgements_total",
+                            "Share group acknowledgements sent, by type (accept, release, reject)",
+                            {{"group", group}, {"type", std::string(kafka::toString(type))}});
+  }
+};
+
+// A share group record's fate, decided by whoever handled it and sent by the polling thread (the
+// share consumer is used from one thread only). `topic` points into the options' topics.
+struct PendingAck {
+  const std::string* topic;
+  int32_t partition;
+  int64_t offset;
+  kafka::Acknowledgement type;
+};
+
+// A processing thread's reusable buffers for one batch.
+struct Scratch {
+  std::vector<Sample> samples;
+  std::string auditLines;
+  std::vector<PendingAck> acks;
+  uint64_t redelivered = 0;
+  void clear() {
+    samples.clear();
+    auditLines.clear();
+    acks.clear();
+    redelivered = 0;
+  }
 };
 
 // A processing thread with its own queue; a partition always goes to the same worker, so each
@@ -131,7 +175,10 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
   std::optional<Clock::time_point> firstMessageAt;  // guarded by statsMutex
   std::atomic<bool> joinedGroup{false};
   std::optional<Clock::time_point> pausedSince;
-  std::unique_ptr<kafka::Consumer> consumer;
+  std::unique_ptr<kafka::Consumer> consumer;            // a consumer group member, or
+  std::unique_ptr<kafka::ShareConsumer> shareConsumer;  // a share group member
+  std::mutex acksMutex;
+  std::vector<PendingAck> acks;  // decided, not yet sent; guarded by acksMutex
 
   Impl(const kafka::ClientConfig& clusterConfig, const ConsumerOptions& consumerOptions,
        prometheus::Registry& registry)
@@ -143,6 +190,7 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     if (options.workers < 1 || options.workers > 256) {
       throw std::invalid_argument("--workers must be between 1 and 256");
     }
+    if (share()) refuseConsumerGroupOptions();
     if (options.offsets.starts_with("file:") && options.offsets.size() > 5) {
       offsetFile = options.offsets.substr(5);
       fileOffsets = loadOffsets(*offsetFile);  // fail now on a corrupt file
@@ -167,7 +215,63 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     {
       kafka::AdminClient admin(config, options.startupTimeout);
       for (const auto& topic : options.topics) admin.topic(topic);
+      if (share()) startShareGroupAtEarliest(admin);
     }
+    if (share()) {
+      shareConsumer = std::make_unique<kafka::ShareConsumer>(
+          config, kafka::ShareConsumerOptions{.groupId = options.group});
+    } else {
+      createConsumer();
+    }
+    if (options.workers > 1) {
+      for (unsigned i = 0; i < options.workers; ++i) {
+        auto worker = std::make_unique<WorkerThread>();
+        worker->thread = std::jthread(
+            [this, w = worker.get(), i](const std::stop_token& stop) { workerLoop(*w, i, stop); });
+        workers.push_back(std::move(worker));
+      }
+    }
+  }
+
+  bool share() const { return options.groupType == kafka::GroupType::kShare; }
+
+  // A share group starts where its share.auto.offset.reset says, `latest` by default: records
+  // produced before a share partition's first fetch would never be delivered. Like ebb's
+  // consumer groups (auto.offset.reset earliest), a share group nobody configured starts from
+  // the earliest record; a value someone set is kept.
+  void startShareGroupAtEarliest(kafka::AdminClient& admin) const {
+    constexpr const char* kReset = "share.auto.offset.reset";
+    try {
+      const auto configs = admin.groupConfig(options.group);
+      if (const auto it = configs.find(kReset); it != configs.end() && !it->second.isDefault) {
+        spdlog::info("share group {}: {}={} (set on the group)", options.group, kReset,
+                     it->second.value);
+        return;
+      }
+      admin.setGroupConfig(options.group, kReset, "earliest");
+      spdlog::info("share group {}: {}=earliest set on the group (it had none)", options.group,
+                   kReset);
+    } catch (const kafka::KafkaError& error) {
+      spdlog::warn(
+          "share group {}: {}; records produced before its first fetch may not be "
+          "delivered ({} keeps the broker's default, latest)",
+          options.group, error.what(), kReset);
+    }
+  }
+
+  // What a share group has no use for: its state (what was delivered, acknowledged) lives on the
+  // broker, and a member joins without taking anything over.
+  void refuseConsumerGroupOptions() const {
+    const auto refuse = [](const std::string& what) {
+      throw std::invalid_argument(what + " is for consumer groups, not share groups");
+    };
+    if (options.offsets != "kafka") refuse("--offsets " + options.offsets);
+    if (!options.instanceId.empty()) refuse("--instance-id (static membership)");
+    if (options.standby) refuse("--standby");
+    if (options.maxDeliveries < 0) throw std::invalid_argument("--max-deliveries must be >= 0");
+  }
+
+  void createConsumer() {
     auto clientConfig = config;
     // Bound what librdkafka prefetches so one replica stays well inside a 128 MiB container...
     clientConfig.properties.try_emplace("queued.max.messages.kbytes", "8192");
@@ -183,14 +287,6 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
                                              .instanceId = options.instanceId,
                                              .commitToKafka = !offsetFile.has_value(),
                                              .listener = this});
-    if (options.workers > 1) {
-      for (unsigned i = 0; i < options.workers; ++i) {
-        auto worker = std::make_unique<WorkerThread>();
-        worker->thread = std::jthread(
-            [this, w = worker.get(), i](const std::stop_token& stop) { workerLoop(*w, i, stop); });
-        workers.push_back(std::move(worker));
-      }
-    }
   }
 
   // Reached without run()'s close when the grace period ran out or something threw: the workers
@@ -204,6 +300,13 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
         spdlog::warn("leaving the group: {}", error.message());
       }
       consumer.reset();
+    }
+    if (shareConsumer) {
+      sendAcknowledgements();  // what was decided; the rest returns after its lock times out
+      if (const auto error = shareConsumer->close()) {
+        spdlog::warn("leaving the share group: {}", error.message());
+      }
+      shareConsumer.reset();
     }
     if (audit != nullptr) std::fclose(audit);
     if (stats != nullptr) std::fclose(stats);
@@ -226,14 +329,22 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
   }
 
   // Drops every message still waiting in a worker's queue; the workers finish the message in hand.
+  // A share group gets the dropped records back at once (released), not after their locks expire.
   void abandonQueued() {
     abandoned.store(true);
     size_t dropped = 0;
+    std::vector<PendingAck> releases;
     for (auto& worker : workers) {
       std::lock_guard lock(worker->mutex);
       dropped += worker->queue.size();
+      if (share()) {
+        for (const auto& message : worker->queue) {
+          releases.push_back(decided(message, kafka::Acknowledgement::kRelease));
+        }
+      }
       worker->queue.clear();
     }
+    queueAcknowledgements(releases);
     unprocessed += dropped;
     {
       std::lock_guard lock(drainMutex);
@@ -252,26 +363,69 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
 
   // Processes a batch: measure, work, audit; then make it durable (audit flushed before offsets
   // are stored, so every committed message is in the audit) and store one offset per partition.
-  void processBatch(std::vector<kafka::Message>& batch, Worker& worker,
-                    std::vector<Sample>& samples, std::string& auditLines) {
+  // A share group's records are acknowledged instead (accepted, or rejected when malformed).
+  void processBatch(std::vector<kafka::Message>& batch, Worker& worker, Scratch& scratch) {
     const auto batchStart = Clock::now();
-    samples.clear();
-    auditLines.clear();
-    const uint64_t malformed = performBatch(batch, worker, samples, auditLines);
+    scratch.clear();
+    const uint64_t malformed = performBatch(batch, worker, scratch);
     if (audit != nullptr) {
       std::lock_guard lock(auditMutex);
-      std::fwrite(auditLines.data(), 1, auditLines.size(), audit);
+      std::fwrite(scratch.auditLines.data(), 1, scratch.auditLines.size(), audit);
       std::fflush(audit);
     }
-    storeOffsets(batch);
-    recordBatch(batch.size(), malformed, samples, batchStart);
+    if (share()) {
+      queueAcknowledgements(scratch.acks);
+    } else {
+      storeOffsets(batch);
+    }
+    recordBatch(batch.size(), malformed, scratch, batchStart);
     batch.clear();
   }
 
+  PendingAck decided(const kafka::Message& message, kafka::Acknowledgement type) const {
+    const auto topic = std::find(options.topics.begin(), options.topics.end(), message.topic());
+    return {topic != options.topics.end() ? &*topic : &options.topics.front(), message.partition(),
+            message.offset(), type};
+  }
+
+  void queueAcknowledgements(const std::vector<PendingAck>& decisions) {
+    if (decisions.empty()) return;
+    std::lock_guard lock(acksMutex);
+    acks.insert(acks.end(), decisions.begin(), decisions.end());
+  }
+
+  // On the polling thread: hands every decided acknowledgement to the share consumer (sent with
+  // its next poll or commit) and counts them.
+  void sendAcknowledgements() {
+    std::vector<PendingAck> pending;
+    {
+      std::lock_guard lock(acksMutex);
+      pending.swap(acks);
+    }
+    std::array<uint64_t, 3> sent{};
+    for (const auto& ack : pending) {
+      if (const auto error =
+              shareConsumer->acknowledge(*ack.topic, ack.partition, ack.offset, ack.type)) {
+        // The record returns to the group when its lock expires: redelivered, never lost.
+        spdlog::warn("acknowledging {}[{}]@{}: {}", *ack.topic, ack.partition, ack.offset,
+                     error.message());
+        continue;
+      }
+      ++sent[static_cast<size_t>(ack.type)];
+    }
+    metrics.accepted.Increment(static_cast<double>(sent[0]));
+    metrics.released.Increment(static_cast<double>(sent[1]));
+    metrics.rejected.Increment(static_cast<double>(sent[2]));
+    std::lock_guard lock(statsMutex);
+    summary.accepted += sent[0];
+    summary.released += sent[1];
+    summary.rejected += sent[2];
+  }
+
   // The work itself: one sample and one audit line per message. Abandoned mid-batch, the tail is
-  // cut off the batch: not audited, not stored, and so redelivered. Returns the malformed count.
-  uint64_t performBatch(std::vector<kafka::Message>& batch, Worker& worker,
-                        std::vector<Sample>& samples, std::string& auditLines) {
+  // cut off the batch: not audited, not stored (a share group's is released), and so redelivered.
+  // Returns the malformed count.
+  uint64_t performBatch(std::vector<kafka::Message>& batch, Worker& worker, Scratch& scratch) {
     uint64_t malformed = 0;
     size_t processed = 0;
     for (const auto& message : batch) {
@@ -281,6 +435,10 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
       const auto envelope = latency::parseEnvelope(message.header(latency::kSeqHeader),
                                                    message.header(latency::kSendTimeHeader),
                                                    message.header(latency::kProducerHeader));
+      if (share() && !shareRecordProcessable(message, envelope.has_value(), scratch)) {
+        malformed += envelope ? 0 : 1;
+        continue;
+      }
       if (envelope) {
         Sample sample{message.partition(), received - envelope->sendTimeNanos, -1, -1};
         if (message.timestampType() == kafka::TimestampType::kLogAppendTime) {
@@ -288,36 +446,60 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
           sample.producerToBroker = appended - envelope->sendTimeNanos;
           sample.brokerToConsumer = received - appended;
         }
-        samples.push_back(sample);
+        scratch.samples.push_back(sample);
       } else {
         ++malformed;
       }
       worker.perform();
-      if (audit != nullptr) {
-        // The processing time (epoch microseconds) lets a scale event's partition handoff be
-        // measured: the last message of the old owner to the first of the new one.
-        const auto key = message.key();
-        fmt::format_to(std::back_inserter(auditLines), "{}\t{}\t{}\t{}\t{}\t{}\n",
-                       message.partition(), message.offset(), key ? *key : std::string_view("-"),
-                       envelope ? envelope->producerId : std::string_view("-"),
-                       envelope ? std::to_string(envelope->seq) : std::string("-"),
-                       latency::epochNanos() / 1000);
-      }
+      if (share()) scratch.acks.push_back(decided(message, kafka::Acknowledgement::kAccept));
+      if (audit != nullptr) auditLine(message, envelope, scratch.auditLines);
     }
     if (processed < batch.size()) {
       unprocessed += batch.size() - processed;
+      for (size_t i = processed; share() && i < batch.size(); ++i) {
+        scratch.acks.push_back(decided(batch[i], kafka::Acknowledgement::kRelease));
+      }
       batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(processed), batch.end());
     }
     return malformed;
   }
 
+  // The processing time (epoch microseconds) lets a scale event's partition handoff be measured:
+  // the last message of the old owner to the first of the new one. A share group's record also
+  // carries how many times it was delivered.
+  void auditLine(const kafka::Message& message, const std::optional<latency::Envelope>& envelope,
+                 std::string& lines) const {
+    const auto key = message.key();
+    fmt::format_to(
+        std::back_inserter(lines), "{}\t{}\t{}\t{}\t{}\t{}", message.partition(), message.offset(),
+        key ? *key : std::string_view("-"), envelope ? envelope->producerId : std::string_view("-"),
+        envelope ? std::to_string(envelope->seq) : std::string("-"), latency::epochNanos() / 1000);
+    if (share()) fmt::format_to(std::back_inserter(lines), "\t{}", message.deliveryCount());
+    lines.push_back('\n');
+  }
+
+  // A share group record is processed unless it cannot be: rejected when malformed (no ebb
+  // envelope) or delivered more often than --max-deliveries, so it is never delivered again.
+  bool shareRecordProcessable(const kafka::Message& message, bool wellFormed, Scratch& scratch) {
+    const int deliveries = message.deliveryCount();
+    if (deliveries > 1) ++scratch.redelivered;
+    if (wellFormed && (options.maxDeliveries == 0 || deliveries <= options.maxDeliveries)) {
+      return true;
+    }
+    scratch.acks.push_back(decided(message, kafka::Acknowledgement::kReject));
+    spdlog::debug("rejecting {}[{}]@{}: {}", message.topic(), message.partition(), message.offset(),
+                  wellFormed ? "delivered too often" : "no ebb envelope");
+    return false;
+  }
+
   // The batch's samples into the summary, the interval stats and the Prometheus histograms.
-  void recordBatch(size_t consumed, uint64_t malformed, const std::vector<Sample>& samples,
+  void recordBatch(size_t consumed, uint64_t malformed, const Scratch& scratch,
                    Clock::time_point batchStart) {
     metrics::LatencyHistogram::Batch exported;
     {
       std::lock_guard lock(statsMutex);
-      for (const auto& s : samples) {
+      summary.redelivered += scratch.redelivered;
+      for (const auto& s : scratch.samples) {
         exported.add(s.endToEnd);
         summary.endToEnd.record(s.endToEnd);
         interval.record(s.endToEnd);
@@ -336,6 +518,9 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     }
     metrics.endToEnd.publish(exported);
     metrics.consumed.Increment(static_cast<double>(consumed));
+    if (scratch.redelivered > 0) {
+      metrics.redelivered.Increment(static_cast<double>(scratch.redelivered));
+    }
     if (malformed > 0) metrics.malformed.Increment(static_cast<double>(malformed));
   }
 
@@ -372,8 +557,7 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
   void workerLoop(WorkerThread& self, unsigned index, const std::stop_token& stop) {
     Worker worker(work, options.seed + index);
     std::vector<kafka::Message> batch;
-    std::vector<Sample> samples;
-    std::string auditLines;
+    Scratch scratch;
     while (true) {
       {
         std::unique_lock lock(self.mutex);
@@ -386,7 +570,7 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
         self.busy = true;
       }
       const size_t count = batch.size();
-      processBatch(batch, worker, samples, auditLines);
+      processBatch(batch, worker, scratch);
       {
         std::lock_guard lock(self.mutex);
         self.busy = false;
@@ -490,6 +674,11 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     }
   }
 
+  ConsumerSummary runShare(const std::atomic<bool>& stop);
+  void takeShareBatch(std::vector<kafka::Message>& records, uint64_t& taken);
+  void processShareBatch(std::vector<kafka::Message>& records, Worker& inlineWorker,
+                         Scratch& scratch, const std::atomic<bool>& stop);
+
   // Connected and waiting to be activated; false when stopped first.
   bool waitAsStandby(const std::atomic<bool>& stop, const std::atomic<bool>* activate);
 
@@ -536,10 +725,119 @@ bool ConsumerService::Impl::waitAsStandby(const std::atomic<bool>& stop,
   return true;
 }
 
+// A share group member's loop: poll a batch of acquired records, process it, decide every
+// record's acknowledgement, send them with the next poll. Explicit acknowledgement wants each
+// batch decided before the next poll, so the batch's workers finish it first.
+ConsumerSummary ConsumerService::Impl::runShare(const std::atomic<bool>& stop) {
+  shareConsumer->subscribe(options.topics);
+  spdlog::info("share group {}: subscribed to {}", options.group, fmt::join(options.topics, ","));
+  Worker inlineWorker(work, options.seed);
+  std::vector<kafka::Message> records;
+  Scratch scratch;
+  uint64_t taken = 0;
+  auto nextMetrics = Clock::now();
+  while (!stop.load(std::memory_order_relaxed) &&
+         (options.maxMessages == 0 || taken < options.maxMessages)) {
+    records.clear();
+    takeShareBatch(records, taken);
+    if (!records.empty()) processShareBatch(records, inlineWorker, scratch, stop);
+    sendAcknowledgements();
+    if (const auto now = Clock::now(); now >= nextMetrics) {
+      publishLatency();
+      nextMetrics = now + std::chrono::seconds(1);
+    }
+  }
+  const bool drainedInTime = !abandoned.load();
+  sendAcknowledgements();
+  if (const auto error = shareConsumer->commitSync(std::chrono::seconds(10))) {
+    // Not acknowledged on the broker: those records come back when their locks expire.
+    spdlog::warn("committing acknowledgements: {}", error.message());
+  }
+  if (const auto error = shareConsumer->close()) {
+    spdlog::warn("leaving the share group: {}", error.message());
+  }
+  publishLatency();
+  std::lock_guard lock(statsMutex);
+  auto result = summary;
+  result.drainedInTime = drainedInTime;
+  return result;
+}
+
+// One poll's records, record-level errors left out (librdkafka has acknowledged those itself),
+// cut to --count with the rest released at once. Throws when polling cannot succeed.
+void ConsumerService::Impl::takeShareBatch(std::vector<kafka::Message>& records, uint64_t& taken) {
+  if (const auto error = shareConsumer->poll(std::chrono::milliseconds(100), records)) {
+    if (kafka::isShareGroupsUnavailable(error)) {
+      throw kafka::KafkaError("cannot join share group " + options.group + ": " + error.message() +
+                                  "; " + kafka::shareGroupsUnavailableHint(),
+                              error);
+    }
+    if (kafka::isUnknownTopic(error)) {
+      throw kafka::KafkaError(
+          "cannot consume: " + error.message() + " (create the topic first, or check the name)",
+          error);
+    }
+    if (error.isFatal()) {
+      throw kafka::KafkaError("the share consumer cannot go on: " + error.message(), error);
+    }
+    spdlog::warn("share consumer: {}", error.message());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // no busy loop on a failure
+    return;
+  }
+  joinedGroup.store(true);
+  std::erase_if(records, [](const kafka::Message& record) {
+    if (!record.isError()) return false;
+    spdlog::warn("share consumer: {}[{}]@{}: {}", record.topic(), record.partition(),
+                 record.offset(), record.error().message());
+    return true;
+  });
+  if (options.maxMessages > 0 && taken + records.size() > options.maxMessages) {
+    std::vector<PendingAck> releases;
+    const auto keep = static_cast<size_t>(options.maxMessages - taken);
+    for (size_t i = keep; i < records.size(); ++i) {
+      releases.push_back(decided(records[i], kafka::Acknowledgement::kRelease));
+    }
+    queueAcknowledgements(releases);
+    records.erase(records.begin() + static_cast<std::ptrdiff_t>(keep), records.end());
+  }
+  taken += records.size();
+}
+
+// Processes one batch inline or over the workers (order is no concern: a share group keeps
+// none), until every record is decided; past the grace period after a stop, what is left is
+// released.
+void ConsumerService::Impl::processShareBatch(std::vector<kafka::Message>& records,
+                                              Worker& inlineWorker, Scratch& scratch,
+                                              const std::atomic<bool>& stop) {
+  if (workers.empty()) {
+    processBatch(records, inlineWorker, scratch);
+    return;
+  }
+  std::vector<std::vector<kafka::Message>> perWorker(workers.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    perWorker[i % perWorker.size()].push_back(std::move(records[i]));
+  }
+  records.clear();
+  dispatch(perWorker, stop);
+  std::optional<Clock::time_point> deadline;
+  while (!drain(Clock::now() + std::chrono::milliseconds(20))) {
+    if (!stop.load() || abandoned.load()) continue;
+    if (!deadline) deadline = Clock::now() + options.gracePeriod;
+    if (Clock::now() >= *deadline) {
+      abandonQueued();
+      spdlog::error(
+          "grace period of {} ms exceeded: the unprocessed records are released to the "
+          "share group's other members",
+          options.gracePeriod.count());
+    }
+  }
+}
+
 ConsumerSummary ConsumerService::run(const std::atomic<bool>& stop,
                                      const std::atomic<bool>* activate) {
   auto& impl = *impl_;
   const auto& options = impl.options;
+  if (impl.share()) return impl.runShare(stop);
   if (options.standby && !impl.waitAsStandby(stop, activate)) {
     impl.consumer->close();
     return impl.summary;
@@ -549,15 +847,14 @@ ConsumerSummary ConsumerService::run(const std::atomic<bool>& stop,
   Worker inlineWorker(impl.work, options.seed);
   std::vector<kafka::Message> batch;
   std::vector<std::vector<kafka::Message>> perWorker(impl.workers.size());
-  std::vector<Sample> samples;
-  std::string auditLines;
+  Scratch scratch;
   uint64_t taken = 0;
   auto nextCommit = Clock::now() + options.commitInterval;
   auto nextMetrics = Clock::now();
 
   auto flush = [&] {
     if (impl.workers.empty()) {
-      if (!batch.empty()) impl.processBatch(batch, inlineWorker, samples, auditLines);
+      if (!batch.empty()) impl.processBatch(batch, inlineWorker, scratch);
     } else {
       impl.dispatch(perWorker, stop);
     }

@@ -50,7 +50,7 @@ uint64_t sum(const std::vector<Item>& items, Field field) {
 }  // namespace
 
 std::optional<AuditRecord> parseAuditLine(std::string_view line) {
-  std::array<std::string_view, kAuditFields + 1> fields;
+  std::array<std::string_view, kAuditFields + 2> fields;
   size_t count = 0;
   for (size_t start = 0;; ++count) {
     if (count == fields.size()) return std::nullopt;
@@ -77,6 +77,10 @@ std::optional<AuditRecord> parseAuditLine(std::string_view line) {
       (!parseNumber(fields[kAuditFields], record.timeMicros) || record.timeMicros < 0)) {
     return std::nullopt;
   }
+  if (count > kAuditFields + 1 &&
+      (!parseNumber(fields[kAuditFields + 1], record.deliveryCount) || record.deliveryCount < 1)) {
+    return std::nullopt;
+  }
   return record;
 }
 
@@ -99,6 +103,7 @@ uint64_t VerifyReport::foreign() const { return sum(files, &FileReport::foreign)
 uint64_t VerifyReport::truncatedLines() const { return sum(files, &FileReport::truncated); }
 uint64_t VerifyReport::lost() const { return sum(producers, &ProducerReport::lost); }
 uint64_t VerifyReport::duplicates() const { return sum(producers, &ProducerReport::duplicates); }
+uint64_t VerifyReport::shareRecords() const { return sum(files, &FileReport::shareRecords); }
 uint64_t VerifyReport::orderViolations() const {
   return sum(producers, &ProducerReport::orderViolations);
 }
@@ -151,6 +156,7 @@ void AuditVerifier::addLine(std::string_view line, bool terminated) {
   }
   auto& file = files_.back();
   ++file.lines;
+  if (record->deliveryCount > 0) ++file.shareRecords;
   if (record->foreign()) {
     ++file.foreign;
   } else {
@@ -275,7 +281,11 @@ void to_json(nlohmann::json& json, const OrderViolation& v) {
 }
 
 void to_json(nlohmann::json& json, const FileReport& f) {
-  json = {{"name", f.name}, {"lines", f.lines}, {"foreign", f.foreign}, {"truncated", f.truncated}};
+  json = {{"name", f.name},
+          {"lines", f.lines},
+          {"foreign", f.foreign},
+          {"truncated", f.truncated},
+          {"share_records", f.shareRecords}};
 }
 // NOLINTEND(readability-identifier-naming)
 
@@ -288,6 +298,7 @@ nlohmann::json toJson(const VerifyReport& report) {
           {"duplicates", report.duplicates()},
           {"unexpected", report.unexpected()},
           {"order_violations", report.orderViolations()},
+          {"order_informational", report.orderInformational()},
           {"producers", report.producers},
           {"unexpected_producers", report.unexpectedProducers},
           {"first_order_violations", report.firstViolations},
@@ -297,10 +308,12 @@ nlohmann::json toJson(const VerifyReport& report) {
 std::string toText(const VerifyReport& report) {
   std::string text = fmt::format(
       "{}: {} file(s), {} line(s) ({} foreign, {} truncated): {} lost, {} out of order, "
-      "{} duplicate(s), {} unexpected\n",
+      "{} duplicate(s), {} unexpected{}\n",
       report.ok() ? "OK" : "FAILED", report.files.size(), report.lines(), report.foreign(),
       report.truncatedLines(), report.lost(), report.orderViolations(), report.duplicates(),
-      report.unexpected());
+      report.unexpected(),
+      report.orderInformational() ? " (order informational: a share group keeps no order per key)"
+                                  : "");
   for (const auto& p : report.producers) {
     std::string lost = std::to_string(p.lost);
     if (p.lost > 0) {

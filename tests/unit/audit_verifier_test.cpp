@@ -264,7 +264,9 @@ TEST(AuditVerifierTest, ParsesAuditLines) {
       "0\t1\tk\tp\t2\textra",
       "0\t1\tk\tp\t2\t-5",
       "0\t1\tk\tp\t2\t",
-      "0\t1\tk\tp\t2\t7\t8",
+      "0\t1\tk\tp\t2\t7\t8\t9",
+      "0\t1\tk\tp\t2\t7\t0",
+      "0\t1\tk\tp\t2\t7\tx",
       "-1\t1\tk\tp\t2",
       "0\t-1\tk\tp\t2",
       "x\t1\tk\tp\t2",
@@ -280,6 +282,38 @@ TEST(AuditVerifierTest, ParsesAuditLines) {
   for (const auto& line : malformed) {
     EXPECT_FALSE(parseAuditLine(line).has_value()) << line;
   }
+}
+
+TEST(AuditVerifierTest, ShareGroupLinesCarryTheDeliveryCount) {
+  const auto shared = parseAuditLine("3\t812\tuser-7\thost-1\t42\t1796169600123456\t2");
+  ASSERT_TRUE(shared.has_value());
+  EXPECT_EQ(shared->timeMicros, 1796169600123456);
+  EXPECT_EQ(shared->deliveryCount, 2);
+  EXPECT_EQ(parseAuditLine("3\t812\tuser-7\thost-1\t42\t5")->deliveryCount, 0);
+}
+
+// A share group keeps no order per key: its audits report order but do not fail on it; loss
+// still fails them.
+TEST(AuditVerifierTest, OrderIsInformationalForShareGroups) {
+  const std::string shareAudit =
+      "0\t0\tk\tp\t1\t10\t1\n"
+      "0\t1\tk\tp\t0\t11\t1\n";
+  const auto report = verifyFiles({{"p", 2}}, {{"share", shareAudit}});
+  EXPECT_EQ(report.orderViolations(), 1u);
+  EXPECT_EQ(report.shareRecords(), 2u);
+  EXPECT_TRUE(report.orderInformational());
+  EXPECT_TRUE(report.ok());
+  EXPECT_NE(toText(report).find("order informational"), std::string::npos);
+
+  const auto lossy = verifyFiles({{"p", 3}}, {{"share", shareAudit}});
+  EXPECT_EQ(lossy.lost(), 1u);
+  EXPECT_FALSE(lossy.ok());
+
+  const auto consumerGroup = verifyFiles({{"p", 2}}, {{"group",
+                                                       "0\t0\tk\tp\t1\t10\n"
+                                                       "0\t1\tk\tp\t0\t11\n"}});
+  EXPECT_FALSE(consumerGroup.orderInformational());
+  EXPECT_FALSE(consumerGroup.ok());
 }
 
 TEST(AuditVerifierTest, ParsesExpectations) {

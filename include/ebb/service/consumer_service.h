@@ -25,6 +25,9 @@ namespace ebb::service {
 struct ConsumerOptions {
   std::vector<std::string> topics;
   std::string group;
+  // share: a share group member (no partition cap, no handoff, no order per key; offsets,
+  // instance ids and standby are consumer-group things and refused with it).
+  kafka::GroupType groupType = kafka::GroupType::kConsumer;
   kafka::GroupProtocol protocol = kafka::GroupProtocol::kConsumer;
   std::string assignor = "cooperative-sticky";  // classic only
   std::string instanceId;                       // static membership when set
@@ -41,6 +44,9 @@ struct ConsumerOptions {
   std::chrono::milliseconds startupTimeout{30'000};
   uint64_t maxMessages = 0;  // stop after this many (0: until stopped)
   uint64_t seed = 1;
+  // Share groups: a record delivered more often than this is rejected unprocessed (0: only the
+  // broker's group.share.delivery.count.limit applies).
+  int maxDeliveries = 0;
   // A warm standby: connect and fetch metadata at start, then join the group only once
   // run()'s `activate` flag is set (ebb consume --standby: on SIGUSR1).
   bool standby = false;
@@ -55,7 +61,14 @@ struct RebalanceEvent {
 struct ConsumerSummary {
   uint64_t consumed = 0;
   double busySeconds = 0;  // first message received to last message processed
-  uint64_t malformed = 0;  // without a valid ebb envelope (processed and committed all the same)
+  // Without a valid ebb envelope: processed and committed all the same in a consumer group,
+  // rejected (not processed) in a share group.
+  uint64_t malformed = 0;
+  // Share groups: acknowledgements sent, by type, and records delivered more than once.
+  uint64_t accepted = 0;
+  uint64_t released = 0;
+  uint64_t rejected = 0;
+  uint64_t redelivered = 0;
   std::vector<RebalanceEvent> rebalances;
   latency::Histogram endToEnd;          // ebb-ts -> received
   latency::Histogram producerToBroker;  // ebb-ts -> LogAppendTime (LogAppendTime topics only)
