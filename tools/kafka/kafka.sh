@@ -142,6 +142,18 @@ group.consumer.heartbeat.interval.ms=${EBB_KAFKA_HEARTBEAT_MS:-250}
 # second for partitions. 0 computes at once: 4 -> 8 warm replicas reached capacity in 263 ms
 # (median) instead of 1,262 ms (bench/handoff_bench.sh).
 group.consumer.assignment.interval.ms=0
+# Share groups (KIP-932) get the same quick membership: heartbeats of 250 ms (the first records
+# came ~5 s after subscribing with the default 5 s), assignments computed at once, and a member
+# that dies without leaving is out after 10 s (default 45 s). Its acquired records return to the
+# others when their locks expire: 10 s instead of 30 s. Groups may ask for locks down to 1 s.
+share.coordinator.state.topic.num.partitions=12
+group.share.min.heartbeat.interval.ms=100
+group.share.heartbeat.interval.ms=${EBB_KAFKA_HEARTBEAT_MS:-250}
+group.share.assignment.interval.ms=0
+group.share.min.session.timeout.ms=6000
+group.share.session.timeout.ms=10000
+group.share.min.record.lock.duration.ms=1000
+group.share.record.lock.duration.ms=10000
 EOF
   if [ -n "$internal_port" ]; then
     chmod 600 "$node_dir/server.properties"  # it holds the keystore's password
