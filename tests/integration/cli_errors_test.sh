@@ -60,6 +60,18 @@ expect "idempotence with acks=1" "acks.*all" -- \
   "$ebb" produce -b 127.0.0.1:1 -t t -n 1 -X enable.idempotence=true -X acks=1
 expect "unknown group protocol" "group-protocol" -- \
   "$ebb" roundtrip -b 127.0.0.1:1 --group-protocol eager
+expect "unknown group type" "group-type" -- \
+  "$ebb" consume -b 127.0.0.1:1 -t t -g g --group-type queue
+expect "share group with client-managed offsets" "for consumer groups, not share groups" -- \
+  "$ebb" consume -b 127.0.0.1:1 -t t -g g --group-type share --offsets "file:$work/offsets"
+expect "share group with static membership" "for consumer groups, not share groups" -- \
+  "$ebb" consume -b 127.0.0.1:1 -t t -g g --group-type share --instance-id a
+expect "share group as a standby" "for consumer groups, not share groups" -- \
+  "$ebb" consume -b 127.0.0.1:1 -t t -g g --group-type share --standby
+expect "max deliveries out of range" "max-deliveries" -- \
+  "$ebb" consume -b 127.0.0.1:1 -t t -g g --group-type share --max-deliveries -1
+expect "share group on an unreachable cluster" "cannot fetch cluster metadata" -- \
+  "$ebb" consume -b 127.0.0.1:1 -t t -g g --group-type share --startup-timeout 2
 expect "bad log level" "log-level" -- "$ebb" --log-level loud roundtrip -b 127.0.0.1:1
 expect "negative rate" "rate" -- "$ebb" roundtrip -b 127.0.0.1:1 --rate -5
 expect "negative warm-up" "warmup" -- "$ebb" roundtrip -b 127.0.0.1:1 --warmup -5
