@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -23,6 +24,7 @@ namespace detail {
 struct ProducerCallbacks {
   DeliveryHandler* handler;
   ProducerStatistics* statistics;
+  std::atomic<int64_t>* unreported;  // the producer's count of messages sent, not yet reported
 };
 }  // namespace detail
 
@@ -43,7 +45,9 @@ constexpr size_t kMaxHeaders = 8;
 
 // Runs on the thread that calls poll()/flush(); hands the report over without throwing.
 void deliveryCallback(rd_kafka_t* /*handle*/, const rd_kafka_message_t* message, void* opaque) {
-  auto* handler = static_cast<detail::ProducerCallbacks*>(opaque)->handler;
+  const auto* callbacks = static_cast<detail::ProducerCallbacks*>(opaque);
+  callbacks->unreported->fetch_sub(1, std::memory_order_relaxed);
+  auto* handler = callbacks->handler;
   if (handler == nullptr) return;
   handler->onDelivery(Delivery{
       .error = detail::toError(message->err),
@@ -120,7 +124,8 @@ Producer::Producer(const ClientConfig& config, DeliveryHandler* handler, int con
       auto client = std::make_unique<Client>();
       // One client's statistics are the producer's: no summing.
       client->callbacks = {.handler = handler,
-                           .statistics = connections == 1 ? &statistics_ : &client->statistics};
+                           .statistics = connections == 1 ? &statistics_ : &client->statistics,
+                           .unreported = &unreported_};
       auto conf = detail::makeConf(config, defaults, RD_KAFKA_PRODUCER);
       rd_kafka_conf_set_dr_msg_cb(conf.get(), deliveryCallback);
       rd_kafka_conf_set_stats_cb(conf.get(), statisticsCallback);
@@ -193,8 +198,12 @@ Error Producer::send(const std::string& topic, int32_t partition,
     fields[count].u.header.val = header.value.data();
     fields[count++].u.header.size = static_cast<ssize_t>(header.value.size());
   }
-  return detail::takeError(
+  // Counted before the call: a report can be served on another thread before produceva returns.
+  unreported_.fetch_add(1, std::memory_order_relaxed);
+  auto error = detail::takeError(
       rd_kafka_produceva(clientFor(partition, key).handle.get(), fields.data(), count));
+  if (error) unreported_.fetch_sub(1, std::memory_order_relaxed);
+  return error;
 }
 
 int Producer::serveAll() {
@@ -249,10 +258,10 @@ bool Producer::flush(std::chrono::milliseconds timeout) {
   return flushed;
 }
 
+// Counted by ebb, not rd_kafka_outq_len(): that one adds every event waiting in a client's queue,
+// statistics included, so a flushed producer with statistics on could still count some.
 int Producer::outstanding() const {
-  int sum = 0;
-  for (const auto& client : clients_) sum += rd_kafka_outq_len(client->handle.get());
-  return sum;
+  return static_cast<int>(unreported_.load(std::memory_order_relaxed));
 }
 
 }  // namespace ebb::kafka

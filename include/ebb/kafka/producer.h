@@ -1,6 +1,7 @@
 // A Kafka producer: asynchronous sends, delivery reports handed to a DeliveryHandler from poll().
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -81,7 +82,8 @@ class Producer {
   int poll(std::chrono::milliseconds timeout);
   // Waits until every queued message is acknowledged or failed; false on timeout.
   bool flush(std::chrono::milliseconds timeout);
-  // Messages queued or in flight, not yet reported.
+  // Messages sent and not yet reported to the handler (queued, in flight, or acknowledged with
+  // the report not served yet); 0 after a flush() that returned true.
   int outstanding() const;
   // Whether enable.idempotence is in effect (ebb's default or the user's).
   bool idempotent() const;
@@ -99,6 +101,7 @@ class Producer {
   ProducerStatistics statistics_;
   std::vector<std::unique_ptr<Client>> clients_;
   uint64_t nextUnkeyed_ = 0;
+  std::atomic<int64_t> unreported_{0};  // sent, not yet reported (see outstanding())
   // With several clients: an eventfd each client's queue writes to when reports arrive, so one
   // poll() waits for all of them.
   int wakeup_ = -1;
