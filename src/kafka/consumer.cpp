@@ -1,7 +1,6 @@
 #include "ebb/kafka/consumer.h"
 
 #include <librdkafka/rdkafka.h>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -121,11 +120,13 @@ Consumer::Consumer(const ClientConfig& config, const ConsumerOptions& options) {
   handle_.reset(detail::createHandle(RD_KAFKA_CONSUMER, std::move(conf)));
   // Serve the client's events (errors, logs) through consumer poll() as well.
   rd_kafka_poll_set_consumer(handle_.get());
+  queue_.reset(rd_kafka_queue_get_consumer(handle_.get()));
 }
 
 Consumer::~Consumer() { close(); }
 
 void Consumer::Destroy::operator()(rd_kafka_s* handle) const { rd_kafka_destroy(handle); }
+void Consumer::Destroy::operator()(rd_kafka_queue_s* queue) const { rd_kafka_queue_destroy(queue); }
 
 void Consumer::subscribe(const std::vector<std::string>& topics) {
   const auto list = detail::subscriptionList(topics);
@@ -177,6 +178,26 @@ std::optional<Message> Consumer::poll(std::chrono::milliseconds timeout) {
       rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count()));
   if (raw == nullptr) return std::nullopt;
   return Message(raw);
+}
+
+size_t Consumer::pollBatch(std::vector<Message>& out, size_t max,
+                           std::chrono::milliseconds timeout) {
+  if (max == 0) return 0;
+  auto first = poll(timeout);
+  if (!first) return 0;
+  out.push_back(std::move(*first));
+  size_t appended = 1;
+  // The rest without waiting: consume_batch_queue serves rebalances and errors as poll() does.
+  std::array<rd_kafka_message_t*, 256> raw{};
+  while (appended < max) {
+    const size_t want = std::min(raw.size(), max - appended);
+    const ssize_t got = rd_kafka_consume_batch_queue(queue_.get(), 0, raw.data(), want);
+    if (got <= 0) break;
+    for (ssize_t i = 0; i < got; ++i) out.emplace_back(raw[static_cast<size_t>(i)]);
+    appended += static_cast<size_t>(got);
+    if (static_cast<size_t>(got) < want) break;
+  }
+  return appended;
 }
 
 size_t Consumer::assignedPartitions() const {

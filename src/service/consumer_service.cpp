@@ -133,6 +133,11 @@ struct WorkerThread {
   std::jthread thread;
 };
 
+kafka::KafkaError unknownTopicError(const kafka::Error& error) {
+  return kafka::KafkaError(
+      "cannot consume: " + error.message() + " (create the topic first, or check the name)", error);
+}
+
 kafka::KafkaError fatalConsumerError(const kafka::Error& cause, const ConsumerOptions& options) {
   std::string what = "the consumer cannot go on: " + cause.message();
   if (kafka::isInstanceIdInUse(cause)) {
@@ -269,6 +274,18 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     if (!options.instanceId.empty()) refuse("--instance-id (static membership)");
     if (options.standby) refuse("--standby");
     if (options.maxDeliveries < 0) throw std::invalid_argument("--max-deliveries must be >= 0");
+  }
+
+  // An error the consumer's poll returned: the topic missing or the client fenced end the run;
+  // anything else librdkafka retries by itself.
+  void consumerError(const kafka::Error& error) const {
+    if (kafka::isUnknownTopic(error)) {
+      throw unknownTopicError(error);
+    }
+    // Fenced or refused by the group: this client can never fetch again. Exiting lets the
+    // orchestrator start a fresh member; what was processed but not committed is redelivered.
+    if (error.isFatal()) throw fatalConsumerError(consumer->fatalError(), options);
+    spdlog::warn("consumer: {}", error.message());
   }
 
   void createConsumer() {
@@ -773,9 +790,7 @@ void ConsumerService::Impl::takeShareBatch(std::vector<kafka::Message>& records,
                               error);
     }
     if (kafka::isUnknownTopic(error)) {
-      throw kafka::KafkaError(
-          "cannot consume: " + error.message() + " (create the topic first, or check the name)",
-          error);
+      throw unknownTopicError(error);
     }
     if (error.isFatal()) {
       throw kafka::KafkaError("the share consumer cannot go on: " + error.message(), error);
@@ -860,40 +875,30 @@ ConsumerSummary ConsumerService::run(const std::atomic<bool>& stop,
     }
   };
 
-  size_t collected = 0;  // messages taken since the last flush
+  std::vector<kafka::Message> polled;
   while (!stop.load(std::memory_order_relaxed) &&
          (options.maxMessages == 0 || taken < options.maxMessages)) {
-    // Block only when nothing is pending; otherwise take what is already fetched, then flush.
-    auto message = impl.consumer->poll(std::chrono::milliseconds(collected > 0 ? 0 : 100));
-    if (message && message->isError()) {
-      const auto error = message->error();
-      if (kafka::isUnknownTopic(error)) {
-        throw kafka::KafkaError(
-            "cannot consume: " + error.message() + " (create the topic first, or check the name)",
-            error);
+    // Wait for the first message, take what is fetched already with it, then process the batch.
+    const size_t room = options.maxMessages == 0
+                            ? kMaxBatch
+                            : std::min<uint64_t>(kMaxBatch, options.maxMessages - taken);
+    polled.clear();
+    impl.consumer->pollBatch(polled, room, std::chrono::milliseconds(100));
+    for (auto& message : polled) {
+      if (message.isError()) {
+        impl.consumerError(message.error());
+        continue;
       }
-      // Fenced or refused by the group: this client can never fetch again. Exiting lets the
-      // orchestrator start a fresh member; what was processed but not committed is redelivered.
-      if (error.isFatal()) throw fatalConsumerError(impl.consumer->fatalError(), options);
-      spdlog::warn("consumer: {}", error.message());
-      message.reset();
-    }
-    if (message && !message->isPartitionEof()) {
+      if (message.isPartitionEof()) continue;
       ++taken;
-      ++collected;
       if (impl.workers.empty()) {
-        batch.push_back(std::move(*message));
+        batch.push_back(std::move(message));
       } else {
-        perWorker[static_cast<size_t>(message->partition()) % perWorker.size()].push_back(
-            std::move(*message));
+        perWorker[static_cast<size_t>(message.partition()) % perWorker.size()].push_back(
+            std::move(message));
       }
-    } else {
-      message.reset();
     }
-    if (!message || collected >= kMaxBatch) {
-      flush();
-      collected = 0;
-    }
+    flush();
     const auto now = Clock::now();
     if (impl.offsetFile && now >= nextCommit) {
       impl.commit();

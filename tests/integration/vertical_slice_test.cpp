@@ -2,6 +2,7 @@
 // with delivery reports checked, a group consumer reads all of them back; for both group protocols.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <numeric>
@@ -129,6 +130,37 @@ TEST_P(VerticalSliceTest, EveryKeyedMessageArrivesInItsKeysPartition) {
   const auto refused = consumer.markProcessed(*last);
   EXPECT_TRUE(refused);
   EXPECT_NE(refused.message().find("not assigned"), std::string::npos) << refused.message();
+
+  // A second group reads the topic in batches: every message once, each partition in offset
+  // order, never more than asked for, and more than one at a time once messages are fetched.
+  Consumer batched(test::clientConfig("slice-batched"),
+                   ConsumerOptions{.groupId = group + "-batched", .protocol = protocol});
+  batched.subscribe({topic});
+  constexpr size_t kMax = 100;
+  std::vector<Message> batch;
+  std::map<int32_t, int64_t> lastOffset;
+  uint64_t read = 0;
+  size_t largest = 0;
+  const auto batchDeadline = Clock::now() + std::chrono::minutes(3);
+  while (read < kMessages && Clock::now() < batchDeadline) {
+    batch.clear();
+    const size_t appended = batched.pollBatch(batch, kMax, std::chrono::milliseconds(200));
+    ASSERT_EQ(appended, batch.size());
+    ASSERT_LE(appended, kMax);
+    largest = std::max(largest, appended);
+    for (const auto& message : batch) {
+      ASSERT_FALSE(message.isError()) << message.error().message();
+      const auto previous = lastOffset.find(message.partition());
+      if (previous != lastOffset.end()) {
+        ASSERT_EQ(message.offset(), previous->second + 1);
+      }
+      lastOffset[message.partition()] = message.offset();
+      ++read;
+    }
+  }
+  EXPECT_EQ(read, kMessages);
+  EXPECT_EQ(largest, kMax);
+  ASSERT_FALSE(batched.close());
 }
 
 INSTANTIATE_TEST_SUITE_P(BothGroupProtocols, VerticalSliceTest,

@@ -15,6 +15,7 @@
 #include "ebb/kafka/topic_partition.h"
 
 struct rd_kafka_s;
+struct rd_kafka_queue_s;
 
 namespace ebb::kafka {
 
@@ -83,6 +84,10 @@ class Consumer {
   Error warmUp(std::chrono::milliseconds timeout);
   // The next message or error, or nothing when the timeout passed.
   std::optional<Message> poll(std::chrono::milliseconds timeout);
+  // Appends up to `max` messages (or errors) to `out`: waits up to `timeout` for the first, then
+  // takes what is fetched already without waiting. Returns how many it appended. One call
+  // takes a batch off librdkafka's queue (a lock and a wake-up per batch, not per message).
+  size_t pollBatch(std::vector<Message>& out, size_t max, std::chrono::milliseconds timeout);
   // Partitions currently assigned to this member.
   size_t assignedPartitions() const;
   std::vector<TopicPartition> assignment() const;
@@ -107,9 +112,11 @@ class Consumer {
   void wakeFetchers();
   struct Destroy {
     void operator()(rd_kafka_s* handle) const;
+    void operator()(rd_kafka_queue_s* queue) const;
   };
   std::unique_ptr<RebalanceState> rebalance_;  // before handle_: it outlives the callbacks
   std::unique_ptr<rd_kafka_s, Destroy> handle_;
+  std::unique_ptr<rd_kafka_queue_s, Destroy> queue_;  // after handle_: released before it
   bool closed_ = false;
 };
 
