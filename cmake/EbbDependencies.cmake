@@ -27,3 +27,23 @@ endif()
 pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++ protobuf)
 find_program(EBB_PROTOC protoc REQUIRED)
 find_program(EBB_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+
+# tcmalloc (gperftools' minimal allocator, Debian's libgoogle-perftools-dev) replaces glibc's
+# malloc in the ebb binary, librdkafka included: librdkafka allocates an op and a message per
+# record on its broker threads and the application frees them on its own, and glibc's arenas
+# contend on that (perf: malloc/free ~30% of the consumer's samples, futex waits on arena locks).
+# Measured on one local broker, 100 B records, 12 partitions, 3 runs: consume 1.75-1.79M ->
+# 2.55-2.69M msg/s, produce 0.67-0.85M -> 1.22-1.24M msg/s, peak RSS 85 -> 93 MiB. The sanitizer
+# builds keep their own allocators.
+if(EBB_SANITIZE OR EBB_TSAN)
+  set(EBB_TCMALLOC_DEFAULT OFF)
+else()
+  set(EBB_TCMALLOC_DEFAULT ON)
+endif()
+option(EBB_TCMALLOC "Link ebb with tcmalloc (gperftools)" ${EBB_TCMALLOC_DEFAULT})
+if(EBB_TCMALLOC)
+  if(EBB_SANITIZE OR EBB_TSAN)
+    message(FATAL_ERROR "EBB_TCMALLOC cannot be combined with a sanitizer's allocator")
+  endif()
+  pkg_check_modules(TCMALLOC REQUIRED IMPORTED_TARGET libtcmalloc_minimal)
+endif()

@@ -19,7 +19,7 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libcpp-httplib-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev
+  libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev libgoogle-perftools-dev
   openjdk-17-jdk-headless maven npm
   clang-format clang-tidy clang-14 libclang-rt-14-dev
   python3 procps iproute2 time
