@@ -175,6 +175,8 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
   // Set when the grace period ran out: workers stop after the message in hand, and what they
   // did not process is neither audited nor stored, so the close commits only finished work.
   std::atomic<bool> abandoned{false};
+  const std::atomic<bool>* stopRequested = nullptr;  // a share member's stop flag, for inline work
+  std::optional<Clock::time_point> inlineDeadline;   // set on the polling thread at the stop
   std::atomic<uint64_t> unprocessed{0};  // messages given up by abandonQueued() and processBatch()
 
   std::optional<Clock::time_point> firstMessageAt;  // guarded by statsMutex
@@ -446,6 +448,7 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     uint64_t malformed = 0;
     size_t processed = 0;
     for (const auto& message : batch) {
+      if (share() && workers.empty()) watchInlineGrace();
       if (abandoned.load(std::memory_order_relaxed)) break;
       ++processed;
       const int64_t received = latency::epochNanos();
@@ -479,6 +482,25 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
       batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(processed), batch.end());
     }
     return malformed;
+  }
+
+  // A share poll can hand one member hundreds of records: processed inline (no worker threads),
+  // a stop gives the rest of the batch the grace period, then releases it to the other members.
+  void watchInlineGrace() {
+    if (stopRequested == nullptr || !stopRequested->load(std::memory_order_relaxed)) return;
+    const auto now = Clock::now();
+    if (!inlineDeadline) {
+      inlineDeadline = now + options.gracePeriod;
+    } else if (now >= *inlineDeadline && !abandoned.exchange(true)) {
+      logShareGraceExceeded();
+    }
+  }
+
+  void logShareGraceExceeded() const {
+    spdlog::error(
+        "grace period of {} ms exceeded: the unprocessed records are released to the share "
+        "group's other members",
+        options.gracePeriod.count());
   }
 
   // The processing time (epoch microseconds) lets a scale event's partition handoff be measured:
@@ -746,6 +768,7 @@ bool ConsumerService::Impl::waitAsStandby(const std::atomic<bool>& stop,
 // record's acknowledgement, send them with the next poll. Explicit acknowledgement wants each
 // batch decided before the next poll, so the batch's workers finish it first.
 ConsumerSummary ConsumerService::Impl::runShare(const std::atomic<bool>& stop) {
+  stopRequested = &stop;
   shareConsumer->subscribe(options.topics);
   spdlog::info("share group {}: subscribed to {}", options.group, fmt::join(options.topics, ","));
   Worker inlineWorker(work, options.seed);
@@ -840,10 +863,7 @@ void ConsumerService::Impl::processShareBatch(std::vector<kafka::Message>& recor
     if (!deadline) deadline = Clock::now() + options.gracePeriod;
     if (Clock::now() >= *deadline) {
       abandonQueued();
-      spdlog::error(
-          "grace period of {} ms exceeded: the unprocessed records are released to the "
-          "share group's other members",
-          options.gracePeriod.count());
+      logShareGraceExceeded();
     }
   }
 }

@@ -184,6 +184,54 @@ TEST_F(ShareGroupTest, MembersPastThePartitionCountJoinLeaveAndDieLosingNothing)
   ::testing::Test::RecordProperty("redelivered", std::to_string(redelivered));
 }
 
+// A member stopped in the middle of a long batch finishes what its grace period allows and
+// releases the rest at once, with inline processing (--workers 1) and with worker threads
+// (--workers 2). Released records come back with a delivery count of 2, which a member with
+// --max-deliveries 1 rejects unprocessed; the records nobody held are delivered once and accepted.
+class ShareGraceTest : public ShareGroupTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(ShareGraceTest, ReleasedRecordsReturnAndMaxDeliveriesRejectsThem) {
+  createTopic(1);
+  ASSERT_EQ(produce(5), 5u);
+  const size_t slow =
+      startMember({"--workers", GetParam(), "--work", "sleep:20ms:fixed", "--grace-period", "0.2"});
+  // The member is polling once it has processed the first records; the next 300 are one long
+  // batch for it (about 6 s of work inline, 3 s over two workers), stopped after 1 s.
+  ASSERT_TRUE(waitUntil([&] { return countLines(memberFile(slow, ".audit")) >= 5; }, 60s))
+      << readFile(memberFile(slow, ".err"));
+  ASSERT_EQ(produce(300), 300u);
+  std::this_thread::sleep_for(1s);
+  const auto stoppedAt = Clock::now();
+  members_[slow].signal(SIGTERM);
+  // Exit status 3: stopped, but not everything it held was processed within the grace period.
+  EXPECT_EQ(members_[slow].wait(30s), std::optional<int>(3)) << readFile(memberFile(slow, ".err"));
+  EXPECT_LT(Clock::now() - stoppedAt, 3s) << "the grace period is 0.2 s";
+  const auto first = nlohmann::json::parse(readFile(memberFile(slow, ".json")));
+  const auto accepted = first["acknowledgements"]["accepted"].get<uint64_t>();
+  const auto released = first["acknowledgements"]["released"].get<uint64_t>();
+  ASSERT_GT(released, 0u) << first.dump();
+  EXPECT_FALSE(first["drained_in_time"].get<bool>());
+  EXPECT_EQ(accepted, countLines(memberFile(slow, ".audit")));
+  ASSERT_LT(accepted, 305u);
+
+  const auto second = runMember({"--max-deliveries", "1", "-n", std::to_string(305 - accepted)});
+  const auto rejected = second["acknowledgements"]["rejected"].get<uint64_t>();
+  // Everything released comes back redelivered and is rejected (records the first member's
+  // client had acquired without handing them over come back so too, when it left).
+  EXPECT_GE(rejected, released) << second.dump();
+  EXPECT_EQ(second["redelivered"].get<uint64_t>(), rejected) << second.dump();
+  EXPECT_EQ(accepted + rejected + second["acknowledgements"]["accepted"].get<uint64_t>(), 305u)
+      << second.dump();
+  // The audit carries each record's delivery count: those accepted here were delivered once.
+  std::istringstream audit(readFile(memberFile(slow + 1, ".audit")));
+  for (std::string line; std::getline(audit, line);) {
+    EXPECT_EQ(line.substr(line.rfind('\t') + 1), "1") << line;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(InlineAndWorkers, ShareGraceTest, ::testing::Values("1", "2"),
+                         [](const auto& instance) { return "workers" + instance.param; });
+
 TEST_F(ShareGroupTest, MalformedRecordsAreRejected) {
   createTopic(3);
   {
