@@ -175,8 +175,8 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
   // Set when the grace period ran out: workers stop after the message in hand, and what they
   // did not process is neither audited nor stored, so the close commits only finished work.
   std::atomic<bool> abandoned{false};
-  const std::atomic<bool>* stopRequested = nullptr;  // a share member's stop flag, for inline work
-  std::optional<Clock::time_point> inlineDeadline;   // set on the polling thread at the stop
+  const std::atomic<bool>* stopRequested = nullptr;  // a share member's stop flag
+  std::optional<Clock::time_point> shareDeadline;    // polling thread: set at the stop
   std::atomic<uint64_t> unprocessed{0};  // messages given up by abandonQueued() and processBatch()
 
   std::optional<Clock::time_point> firstMessageAt;  // guarded by statsMutex
@@ -448,7 +448,9 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     uint64_t malformed = 0;
     size_t processed = 0;
     for (const auto& message : batch) {
-      if (share() && workers.empty()) watchInlineGrace();
+      if (share() && workers.empty() && shareGraceRanOut() && !abandoned.exchange(true)) {
+        logShareGraceExceeded();
+      }
       if (abandoned.load(std::memory_order_relaxed)) break;
       ++processed;
       const int64_t received = latency::epochNanos();
@@ -484,16 +486,14 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     return malformed;
   }
 
-  // A share poll can hand one member hundreds of records: processed inline (no worker threads),
-  // a stop gives the rest of the batch the grace period, then releases it to the other members.
-  void watchInlineGrace() {
-    if (stopRequested == nullptr || !stopRequested->load(std::memory_order_relaxed)) return;
+  // A share poll can hand one member hundreds of records: after a stop, the batch in hand (inline
+  // or on the workers) gets the grace period, then the rest is released to the other members.
+  // On the polling thread; true once the period has run out.
+  bool shareGraceRanOut() {
+    if (stopRequested == nullptr || !stopRequested->load(std::memory_order_relaxed)) return false;
     const auto now = Clock::now();
-    if (!inlineDeadline) {
-      inlineDeadline = now + options.gracePeriod;
-    } else if (now >= *inlineDeadline && !abandoned.exchange(true)) {
-      logShareGraceExceeded();
-    }
+    if (!shareDeadline) shareDeadline = now + options.gracePeriod;
+    return now >= *shareDeadline;
   }
 
   void logShareGraceExceeded() const {
@@ -857,11 +857,8 @@ void ConsumerService::Impl::processShareBatch(std::vector<kafka::Message>& recor
   }
   records.clear();
   dispatch(perWorker, stop);
-  std::optional<Clock::time_point> deadline;
   while (!drain(Clock::now() + std::chrono::milliseconds(20))) {
-    if (!stop.load() || abandoned.load()) continue;
-    if (!deadline) deadline = Clock::now() + options.gracePeriod;
-    if (Clock::now() >= *deadline) {
+    if (!abandoned.load() && shareGraceRanOut()) {
       abandonQueued();
       logShareGraceExceeded();
     }

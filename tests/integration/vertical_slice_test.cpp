@@ -34,6 +34,40 @@ int64_t sum(const std::map<TopicPartition, int64_t>& offsets) {
                          [](int64_t total, const auto& entry) { return total + entry.second; });
 }
 
+// A group reads the topic in batches: every message once, each partition in offset order,
+// never more than asked for, and more than one at a time once messages are fetched.
+void readInBatches(const std::string& topic, const std::string& group, GroupProtocol protocol,
+                   uint64_t messages) {
+  Consumer batched(test::clientConfig("slice-batched"),
+                   ConsumerOptions{.groupId = group, .protocol = protocol});
+  batched.subscribe({topic});
+  constexpr size_t kMax = 100;
+  std::vector<Message> batch;
+  std::map<int32_t, int64_t> lastOffset;
+  uint64_t read = 0;
+  size_t largest = 0;
+  const auto deadline = Clock::now() + std::chrono::minutes(3);
+  while (read < messages && Clock::now() < deadline) {
+    batch.clear();
+    const size_t appended = batched.pollBatch(batch, kMax, std::chrono::milliseconds(200));
+    ASSERT_EQ(appended, batch.size());
+    ASSERT_LE(appended, kMax);
+    largest = std::max(largest, appended);
+    for (const auto& message : batch) {
+      ASSERT_FALSE(message.isError()) << message.error().message();
+      const auto previous = lastOffset.find(message.partition());
+      if (previous != lastOffset.end()) {
+        ASSERT_EQ(message.offset(), previous->second + 1);
+      }
+      lastOffset[message.partition()] = message.offset();
+      ++read;
+    }
+  }
+  EXPECT_EQ(read, messages);
+  EXPECT_EQ(largest, kMax);
+  ASSERT_FALSE(batched.close());
+}
+
 class VerticalSliceTest : public ::testing::TestWithParam<GroupProtocol> {};
 
 TEST_P(VerticalSliceTest, EveryKeyedMessageArrivesInItsKeysPartition) {
@@ -131,36 +165,8 @@ TEST_P(VerticalSliceTest, EveryKeyedMessageArrivesInItsKeysPartition) {
   EXPECT_TRUE(refused);
   EXPECT_NE(refused.message().find("not assigned"), std::string::npos) << refused.message();
 
-  // A second group reads the topic in batches: every message once, each partition in offset
-  // order, never more than asked for, and more than one at a time once messages are fetched.
-  Consumer batched(test::clientConfig("slice-batched"),
-                   ConsumerOptions{.groupId = group + "-batched", .protocol = protocol});
-  batched.subscribe({topic});
-  constexpr size_t kMax = 100;
-  std::vector<Message> batch;
-  std::map<int32_t, int64_t> lastOffset;
-  uint64_t read = 0;
-  size_t largest = 0;
-  const auto batchDeadline = Clock::now() + std::chrono::minutes(3);
-  while (read < kMessages && Clock::now() < batchDeadline) {
-    batch.clear();
-    const size_t appended = batched.pollBatch(batch, kMax, std::chrono::milliseconds(200));
-    ASSERT_EQ(appended, batch.size());
-    ASSERT_LE(appended, kMax);
-    largest = std::max(largest, appended);
-    for (const auto& message : batch) {
-      ASSERT_FALSE(message.isError()) << message.error().message();
-      const auto previous = lastOffset.find(message.partition());
-      if (previous != lastOffset.end()) {
-        ASSERT_EQ(message.offset(), previous->second + 1);
-      }
-      lastOffset[message.partition()] = message.offset();
-      ++read;
-    }
-  }
-  EXPECT_EQ(read, kMessages);
-  EXPECT_EQ(largest, kMax);
-  ASSERT_FALSE(batched.close());
+  // A second group reads the same topic through pollBatch().
+  ASSERT_NO_FATAL_FAILURE(readInBatches(topic, group + "-batched", protocol, kMessages));
 }
 
 INSTANTIATE_TEST_SUITE_P(BothGroupProtocols, VerticalSliceTest,
