@@ -374,7 +374,12 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
 
   void stopWorkers() {
     for (auto& worker : workers) {
-      worker->thread.request_stop();
+      {
+        // Under the worker's mutex: a worker that has just found its queue empty and no stop
+        // requested is between that check and its wait, and would miss a notify sent now.
+        std::lock_guard lock(worker->mutex);
+        worker->thread.request_stop();
+      }
       worker->wake.notify_all();
     }
     workers.clear();  // joins
