@@ -3,7 +3,9 @@
 # Idempotent and quick when everything is already there:
 #   1. Debian packages (apt) — skipped when all are installed;
 #   2. librdkafka 2.15.1 built from its official source into .cache/librdkafka — skipped when cached;
-#   3. Apache Kafka's jars from Maven Central into .cache/kafka — skipped when cached.
+#   3. Apache Kafka's jars from Maven Central into .cache/kafka — skipped when cached;
+#   4. a Go toolchain >= 1.26 (the machine's, else Go's own from the module proxy into
+#      .cache/go-toolchain) and tools/share-admin's modules (scripts/go-toolchain.sh).
 # `bootstrap.sh apt` does step 1 only; `bootstrap.sh build` installs only what a release build of the
 # binary needs (steps 1 and 2, without test and tooling packages): deploy/docker/Dockerfile runs it.
 set -euo pipefail
@@ -15,7 +17,7 @@ source "$root/scripts/lib.sh"
 # What the build, the tests and the demo need. Tooling (clang-format, clang-tidy) is here too so that
 # CI's format check runs on a fresh machine.
 apt_packages=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates curl
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libcpp-httplib-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
@@ -67,6 +69,7 @@ main() {
       install_apt_packages "${apt_packages[@]}"
       "$root/scripts/build-librdkafka.sh"
       "$root/tools/kafka/kafka.sh" fetch
+      "$root/scripts/go-toolchain.sh" >/dev/null
       ;;
     apt) install_apt_packages "${apt_packages[@]}" ;;
     build)
@@ -76,6 +79,7 @@ main() {
       done
       install_apt_packages "${build_packages[@]}"
       "$root/scripts/build-librdkafka.sh"
+      "$root/scripts/go-toolchain.sh" >/dev/null
       ;;
     *) die "usage: bootstrap.sh [all|apt|build]" ;;
   esac

@@ -29,7 +29,8 @@ esac
 build="$root/build/$flavour"
 if [ ! -f "$build/build.ninja" ]; then
   mkdir -p "$root/build"
-  cmake -S "$root" -B "$build" -G Ninja "${flags[@]}" >"$root/build/configure-$flavour.log" 2>&1 ||
+  go_bin="$("$root/scripts/go-toolchain.sh")"
+  cmake -S "$root" -B "$build" -G Ninja "${flags[@]}" "-DEBB_GO=$go_bin" >"$root/build/configure-$flavour.log" 2>&1 ||
     { cat "$root/build/configure-$flavour.log" >&2; die "cmake configure failed"; }
 fi
 log "building $flavour in $build"

@@ -76,6 +76,15 @@ void addConnectionsOption(CLI::App& command, int& connections) {
       ->check(CLI::Range(1, kafka::kMaxProducerConnections));
 }
 
+void addGroupTypeOption(CLI::App& command, std::string& groupType) {
+  command
+      .add_option("--group-type", groupType,
+                  "consumer: a consumer group (one owner per partition, order per partition "
+                  "kept); share: a share group (KIP-932: members share the partitions and "
+                  "acknowledge each record; no partition cap, no handoff, no order per key)")
+      ->check(CLI::IsMember({"consumer", "share"}));
+}
+
 void addEnvironmentNames(CLI::App& command) {
   for (CLI::Option* option : command.get_options()) {
     if (!option->get_envname().empty() || option->get_lnames().empty() ||

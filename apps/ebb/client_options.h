@@ -44,4 +44,7 @@ struct ServiceOptions {
 // name in upper case with '-' as '_' (--group-protocol: EBB_GROUP_PROTOCOL), for containers.
 void addEnvironmentNames(CLI::App& command);
 
+// --group-type consumer|share, for the commands that read or scale a group.
+void addGroupTypeOption(CLI::App& command, std::string& groupType);
+
 }  // namespace ebb::app

@@ -100,12 +100,7 @@ void addConsumeCommand(CLI::App& app, Runner& runner) {
   flags->service.addTo(*command);
   command->add_option("-t,--topic", options.topics, "Topic(s) to subscribe to")->required();
   command->add_option("-g,--group", options.group, "Group id")->required();
-  command
-      ->add_option("--group-type", flags->groupType,
-                   "consumer: a consumer group (one owner per partition, order per partition "
-                   "kept); share: a share group (KIP-932: members share the partitions and "
-                   "acknowledge each record; no partition cap, no handoff, no order per key)")
-      ->check(CLI::IsMember({"consumer", "share"}));
+  addGroupTypeOption(*command, flags->groupType);
   command
       ->add_option("--group-protocol", flags->protocol,
                    "consumer (KIP-848, broker-side incremental assignment) or classic")

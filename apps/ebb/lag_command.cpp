@@ -7,11 +7,13 @@
 
 #include <chrono>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "client_options.h"
 #include "commands.h"
 #include "ebb/kafka/admin_client.h"
+#include "ebb/kafka/share_admin.h"
 #include "ebb/lag/group_lag.h"
 #include "ebb/metrics/group_lag_metrics.h"
 #include "output.h"
@@ -24,6 +26,7 @@ struct LagFlags {
   ServiceOptions service;
   std::string group;
   std::vector<std::string> topics;
+  std::string groupType = "consumer";
   bool watch = false;
   double intervalSeconds = 1;
   int timeoutSeconds = 10;
@@ -78,9 +81,12 @@ void printText(const nlohmann::json& lag) {
                     fmt::format("{:.0f}", row["consume_rate"].get<double>()),
                     owner.empty() ? "-" : owner + "@" + row["owner_host"].get<std::string>()});
   }
-  printTable(
-      {"TOPIC", "PARTITION", "LOG-END", "COMMITTED", "LAG", "LAG-S", "IN/S", "OUT/S", "OWNER"},
-      rows);
+  // A share group has no committed offset: where each share partition starts (what
+  // kafka-share-groups.sh --describe --offsets calls START-OFFSET) stands in its place.
+  const bool share = lag["type"].get<std::string>() == "Share";
+  printTable({"TOPIC", "PARTITION", "LOG-END", share ? "START-OFFSET" : "COMMITTED", "LAG", "LAG-S",
+              "IN/S", "OUT/S", share ? "A-MEMBER" : "OWNER"},
+             rows);
   for (const auto& topic : lag["topics"]) {
     std::cout << fmt::format(
         "\n{}: lag {} message(s), oldest waiting {:.1f} s, in {:.0f}/s, out {:.0f}/s",
@@ -129,7 +135,10 @@ int runLag(const LagFlags& flags) {
   auto registry = std::make_shared<prometheus::Registry>();
   auto http = flags.service.serveHttp(registry);
   kafka::AdminClient admin(config, timeout);
-  lag::GroupLagMonitor monitor(admin, flags.group, flags.topics);
+  std::optional<kafka::ShareGroupAdmin> share;
+  if (flags.groupType == "share") share.emplace(config);
+  lag::GroupLagMonitor monitor(admin, flags.group, flags.topics, std::chrono::seconds(60),
+                               share ? &*share : nullptr);
   const auto& stop = installStopSignals();
   admin.setStopFlag(&stop);  // a reading waiting on a cluster that is away ends at SIGTERM
 
@@ -167,9 +176,11 @@ int runLag(const LagFlags& flags) {
 void addLagCommand(CLI::App& app, Runner& runner) {
   auto flags = std::make_shared<LagFlags>();
   auto* command = app.add_subcommand(
-      "lag", "A consumer group's lag per partition: offsets, messages, seconds, rates, owners");
+      "lag",
+      "A consumer or share group's lag per partition: offsets, messages, seconds, rates, owners");
   flags->service.addTo(*command);
-  command->add_option("-g,--group", flags->group, "Consumer group")->required();
+  command->add_option("-g,--group", flags->group, "Group id")->required();
+  addGroupTypeOption(*command, flags->groupType);
   command
       ->add_option("-t,--topic", flags->topics,
                    "Topics (repeatable; default: every topic the group commits or owns)")

@@ -29,7 +29,9 @@ Observation toObservation(const lag::GroupLag& lag, const std::string& topic, Mi
     observation.partitions.push_back({.partition = row.partition,
                                       .logStart = row.logStart,
                                       .logEnd = row.logEnd,
-                                      .committed = row.committed});
+                                      // Where the group stands: a share group's acknowledged
+                                      // records past its start offset count as done.
+                                      .committed = row.committed >= 0 ? row.logEnd - row.lag : -1});
   }
   return observation;
 }

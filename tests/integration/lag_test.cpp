@@ -38,15 +38,18 @@ struct JavaRow {
 
 int64_t offsetOrMinusOne(const std::string& cell) { return cell == "-" ? -1 : std::stoll(cell); }
 
-// Partition -> row, parsed from the whitespace-separated table ConsumerGroupCommand prints.
-std::map<int32_t, JavaRow> describeWithJava(const std::string& group, const std::string& topic) {
+// Partition -> cells by column name, from the whitespace-separated table a Kafka group command
+// prints (header row starting with GROUP), for `topic`'s rows.
+using JavaTable = std::map<int32_t, std::map<std::string, std::string>>;
+JavaTable javaTable(const std::string& commandClass, const std::vector<std::string>& args,
+                    const std::string& topic) {
+  std::vector<std::string> argv{kKafkaScript, "run-class", commandClass, "--bootstrap-server",
+                                bootstrapServers()};
+  argv.insert(argv.end(), args.begin(), args.end());
   std::string output;
-  const int status = runCommand(
-      {kKafkaScript, "run-class", "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-       "--bootstrap-server", bootstrapServers(), "--describe", "--group", group},
-      120s, &output);
+  const int status = runCommand(argv, 120s, &output);
   EXPECT_EQ(status, 0) << output;
-  std::map<int32_t, JavaRow> rows;
+  JavaTable rows;
   std::istringstream lines(output);
   std::string line;
   std::vector<std::string> header;
@@ -59,24 +62,32 @@ std::map<int32_t, JavaRow> describeWithJava(const std::string& group, const std:
       continue;
     }
     if (header.empty() || row.size() != header.size() || row[1] != topic) continue;
-    auto cell = [&](const std::string& name) {
-      return row[static_cast<size_t>(std::find(header.begin(), header.end(), name) -
-                                     header.begin())];
-    };
-    rows[std::stoi(cell("PARTITION"))] = {offsetOrMinusOne(cell("CURRENT-OFFSET")),
-                                          std::stoll(cell("LOG-END-OFFSET")),
-                                          offsetOrMinusOne(cell("LAG")), cell("CLIENT-ID")};
+    auto& cells_by_name = rows[std::stoi(row[2])];
+    for (size_t i = 0; i < header.size(); ++i) cells_by_name[header[i]] = row[i];
+  }
+  return rows;
+}
+
+std::map<int32_t, JavaRow> describeWithJava(const std::string& group, const std::string& topic) {
+  std::map<int32_t, JavaRow> rows;
+  for (auto& [partition, cell] :
+       javaTable("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+                 {"--describe", "--group", group}, topic)) {
+    rows[partition] = {offsetOrMinusOne(cell["CURRENT-OFFSET"]), std::stoll(cell["LOG-END-OFFSET"]),
+                       offsetOrMinusOne(cell["LAG"]), cell["CLIENT-ID"]};
   }
   return rows;
 }
 
 // `interval`: seconds between the two readings behind rates (commits land once a second).
 nlohmann::json lagJson(const std::string& group, const std::string& topic,
-                       const std::string& interval = "0.2") {
+                       const std::string& interval = "0.2",
+                       const std::string& groupType = "consumer") {
   std::string output;
-  const int status = runCommand({kEbb, "--log-level", "warn", "lag", "-b", bootstrapServers(), "-g",
-                                 group, "-t", topic, "-o", "json", "--interval", interval},
-                                60s, &output);
+  const int status =
+      runCommand({kEbb, "--log-level", "warn", "lag", "-b", bootstrapServers(), "-g", group, "-t",
+                  topic, "-o", "json", "--interval", interval, "--group-type", groupType},
+                 60s, &output);
   EXPECT_EQ(status, 0) << output;
   return nlohmann::json::parse(output.substr(output.find('{')));
 }
@@ -99,6 +110,27 @@ class LagTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  // One /metrics page of `ebb lag --http` for the group, once it reads ready.
+  std::string scrapeExporter(const std::string& groupType) {
+    const int port = 40000 + static_cast<int>(::getpid() % 20000);
+    ChildProcess exporter(
+        {kEbb, "lag", "-b", bootstrapServers(), "-g", group_, "-t", topic_, "--group-type",
+         groupType, "--http", "127.0.0.1:" + std::to_string(port), "--interval", "0.5"},
+        "", path("exporter.err"));
+    httplib::Client http("127.0.0.1", port);
+    EXPECT_TRUE(waitUntil(
+        [&] {
+          const auto ready = http.Get("/readyz");
+          return ready && ready->status == 200;
+        },
+        60s))
+        << readFile(path("exporter.err"));
+    const auto metrics = http.Get("/metrics");
+    exporter.signal(SIGTERM);
+    EXPECT_EQ(exporter.wait(30s), std::optional<int>(0));
+    return metrics ? metrics->body : std::string();
+  }
 
   std::filesystem::path dir_;
   std::string topic_;
@@ -191,27 +223,64 @@ TEST_F(LagTest, OwnersMatchConsumerGroupCommandWhileMembersRun) {
 }
 
 TEST_F(LagTest, ExporterServesLagAsPrometheusMetrics) {
-  const int port = 40000 + static_cast<int>(::getpid() % 20000);
-  ChildProcess exporter({kEbb, "lag", "-b", bootstrapServers(), "-g", group_, "-t", topic_,
-                         "--http", "127.0.0.1:" + std::to_string(port), "--interval", "0.5"},
-                        "", path("exporter.err"));
-  httplib::Client http("127.0.0.1", port);
-  ASSERT_TRUE(waitUntil(
-      [&] {
-        const auto ready = http.Get("/readyz");
-        return ready && ready->status == 200;
-      },
-      60s))
-      << readFile(path("exporter.err"));
-  const auto metrics = http.Get("/metrics");
-  ASSERT_TRUE(metrics);
   // Nothing consumed: the lag of the whole topic is everything produced.
-  EXPECT_NE(metrics->body.find("ebb_group_lag_messages{group=\"" + group_ + "\"} 6000"),
+  const auto metrics = scrapeExporter("consumer");
+  EXPECT_NE(metrics.find("ebb_group_lag_messages{group=\"" + group_ + "\"} 6000"),
             std::string::npos)
-      << metrics->body;
-  EXPECT_NE(metrics->body.find("ebb_group_partition_lag_seconds{"), std::string::npos);
-  exporter.signal(SIGTERM);
-  EXPECT_EQ(exporter.wait(30s), std::optional<int>(0));
+      << metrics;
+  EXPECT_NE(metrics.find("ebb_group_partition_lag_seconds{"), std::string::npos);
+}
+
+// A share group (KIP-932) has no committed offsets: ebb reads its share-partition start offsets
+// and the broker's lag through the share-admin helper, and they are what Kafka's own
+// ShareGroupCommand (kafka-share-groups.sh --describe --offsets) prints.
+TEST_F(LagTest, ShareGroupStartOffsetsAndLagMatchShareGroupCommand) {
+  std::string output;
+  ASSERT_EQ(runCommand({kEbb, "--log-level", "warn", "consume", "-b", bootstrapServers(), "-t",
+                        topic_, "-g", group_, "--group-type", "share", "-n", "2500"},
+                       120s, &output),
+            0)
+      << output;
+  const auto java = javaTable("org.apache.kafka.tools.consumer.group.ShareGroupCommand",
+                              {"--describe", "--offsets", "--group", group_}, topic_);
+  const auto ebb = lagJson(group_, topic_, "0.2", "share");
+  ASSERT_FALSE(java.empty());
+  ASSERT_EQ(ebb["partitions"].size(), 6u) << ebb.dump(2);
+  EXPECT_EQ(ebb["type"].get<std::string>(), "Share");
+  size_t started = 0;  // share partitions with a start offset: compared figure for figure
+  for (const auto& row : ebb["partitions"]) {
+    const auto it = java.find(row["partition"].get<int32_t>());
+    ASSERT_NE(it, java.end()) << row.dump();
+    auto cells = it->second;
+    EXPECT_EQ(row["committed_offset"].get<int64_t>(), offsetOrMinusOne(cells["START-OFFSET"]))
+        << row.dump();
+    if (cells["START-OFFSET"] == "-") {
+      // A share partition no member fetched yet: Java prints "-"; ebb counts it from the log
+      // start, as for a consumer group without a commit (ebb consume starts share groups at
+      // the earliest record).
+      EXPECT_EQ(row["lag"].get<int64_t>(),
+                row["log_end_offset"].get<int64_t>() - row["log_start_offset"].get<int64_t>())
+          << row.dump();
+    } else {
+      ++started;
+      EXPECT_EQ(row["lag"].get<int64_t>(), std::stoll(cells["LAG"])) << row.dump();
+    }
+  }
+  EXPECT_GT(started, 0u);
+  // The member accepted 2,500 records and released what it held when it stopped.
+  EXPECT_EQ(ebb["lag"].get<int64_t>(), 6000 - 2500) << ebb.dump(2);
+
+  const auto metrics = scrapeExporter("share");
+  EXPECT_NE(metrics.find("ebb_group_lag_messages{group=\"" + group_ + "\"} 3500"),
+            std::string::npos)
+      << metrics;
+
+  // A share group nobody created is named as such.
+  EXPECT_NE(runCommand({kEbb, "lag", "-b", bootstrapServers(), "-g", group_ + "-none",
+                        "--group-type", "share"},
+                       60s, &output),
+            0);
+  EXPECT_NE(output.find("does not exist"), std::string::npos) << output;
 }
 
 }  // namespace
