@@ -17,6 +17,7 @@
 #include "client_options.h"
 #include "commands.h"
 #include "ebb/kafka/admin_client.h"
+#include "ebb/kafka/share_admin.h"
 #include "ebb/keda/external_scaler_server.h"
 #include "ebb/lag/group_lag.h"
 #include "ebb/orchestrate/external_backend.h"
@@ -34,6 +35,7 @@ namespace {
 struct ScaleFlags {
   ServiceOptions service;
   std::string group;
+  std::string groupType = "consumer";
   std::string topic;
   std::string policy = "slo";
   std::vector<std::string> settings;
@@ -70,8 +72,9 @@ std::unique_ptr<orchestrate::ReplicaBackend> makeBackend(
   }
   std::vector<std::string> command{orchestrate::selfExecutable()};
   if (flags.replicaArgs.empty()) {
-    command.insert(command.end(), {"consume", "-b", flags.service.client.bootstrapServers, "-t",
-                                   flags.topic, "-g", flags.group});
+    command.insert(command.end(),
+                   {"consume", "-b", flags.service.client.bootstrapServers, "-t", flags.topic, "-g",
+                    flags.group, "--group-type", flags.groupType});
     if (properties != nullptr) command.insert(command.end(), {"-F", properties->path().string()});
   } else {
     command.insert(command.end(), flags.replicaArgs.begin(), flags.replicaArgs.end());
@@ -124,7 +127,11 @@ int runScale(const ScaleFlags& flags) {
   if (!flags.serveKeda.empty()) kedaEndpoint = parseKedaEndpoint(flags.serveKeda);
   auto registry = std::make_shared<prometheus::Registry>();
   kafka::AdminClient admin(config);
-  lag::GroupLagMonitor monitor(admin, flags.group, {flags.topic});
+  // Share groups are read through the share-admin helper (librdkafka has no share admin API).
+  std::optional<kafka::ShareGroupAdmin> share;
+  if (flags.groupType == "share") share.emplace(config);
+  lag::GroupLagMonitor monitor(admin, flags.group, {flags.topic}, std::chrono::seconds(60),
+                               share ? &*share : nullptr);
   // Fail now, with the reason, on an unreachable cluster or an unknown topic.
   admin.topic(flags.topic);
 
@@ -193,9 +200,12 @@ int runScale(const ScaleFlags& flags) {
 void addScaleCommand(CLI::App& app, Runner& runner) {
   auto flags = std::make_shared<ScaleFlags>();
   auto* command = app.add_subcommand(
-      "scale", "Scale consumer replicas from the group's lag: policies keda, slo, static or cycle");
+      "scale",
+      "Scale consumer replicas from the group's lag (consumer or share group): policies keda, "
+      "slo, static or cycle");
   flags->service.addTo(*command);
-  command->add_option("-g,--group", flags->group, "Consumer group the replicas join")->required();
+  command->add_option("-g,--group", flags->group, "Group the replicas join")->required();
+  addGroupTypeOption(*command, flags->groupType);
   command->add_option("-t,--topic", flags->topic, "Topic whose lag drives the policy")->required();
   command
       ->add_option("--policy", flags->policy,
@@ -230,10 +240,11 @@ void addScaleCommand(CLI::App& app, Runner& runner) {
   command
       ->add_option("--duration", flags->durationSeconds, "Stop after this many seconds (0: never)")
       ->check(CLI::Range(0.0, 1e7));
-  command->add_option("replica", flags->replicaArgs,
-                      "After --: the replica's ebb arguments ({replica} is its number); default: "
-                      "consume -b BOOTSTRAP -t TOPIC -g GROUP. -X and -F reach the replicas in a "
-                      "private file (EBB_PROPERTIES_FILE), never on their command line");
+  command->add_option(
+      "replica", flags->replicaArgs,
+      "After --: the replica's ebb arguments ({replica} is its number); default: "
+      "consume -b BOOTSTRAP -t TOPIC -g GROUP --group-type TYPE. -X and -F reach the replicas in a "
+      "private file (EBB_PROPERTIES_FILE), never on their command line");
   addEnvironmentNames(*command);
   command->callback([flags, &runner] { runner = [flags] { return runScale(*flags); }; });
 }

@@ -23,7 +23,8 @@ constexpr std::chrono::milliseconds kWatchEvery{100};
 
 Observation toObservation(const lag::GroupLag& lag, const std::string& topic, Millis at,
                           int32_t currentReplicas) {
-  Observation observation{.at = at, .currentReplicas = currentReplicas};
+  Observation observation{
+      .at = at, .currentReplicas = currentReplicas, .shareGroup = lag.type == "Share"};
   for (const auto& row : lag.partitions) {
     if (row.topic != topic) continue;
     observation.partitions.push_back({.partition = row.partition,

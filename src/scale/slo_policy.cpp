@@ -213,8 +213,14 @@ Forecast forecast(double backlog, double arrivalRate, double capacity, double pa
   return result;
 }
 
-double groupCapacity(int32_t replicas, int32_t partitions, int32_t healthy, double perReplicaRate) {
+double groupCapacity(int32_t replicas, int32_t partitions, int32_t healthy, double perReplicaRate,
+                     bool shareGroup) {
   if (replicas <= 0 || partitions <= 0 || healthy <= 0) return 0;
+  // A share group's members all serve every healthy partition.
+  if (shareGroup) {
+    return static_cast<double>(replicas) * perReplicaRate * static_cast<double>(healthy) /
+           static_cast<double>(partitions);
+  }
   const int32_t members = std::min(replicas, partitions);
   const int32_t busiest = (partitions + members - 1) / members;  // partitions on the busiest
   return static_cast<double>(healthy) * perReplicaRate / static_cast<double>(busiest);
@@ -230,15 +236,17 @@ SloPolicy::SloPolicy(SloConfig config) : config_(std::move(config)) {
 
 Decision SloPolicy::decide(const Observation& observation) {
   // A handoff is reported once, whatever else the observation holds: never lose it to a baseline.
-  learnHandoff(observation.handoffSeconds);
+  shareGroup_ = observation.shareGroup;
+  if (!shareGroup_) learnHandoff(observation.handoffSeconds);
   const auto partitions = static_cast<int32_t>(observation.partitions.size());
   const int32_t current = observation.currentReplicas;
   if (partitions == 0) {
     return {current, fmt::format("no partitions observed → keep {}", current)};
   }
-  // Replicas beyond the partition count get no partition: never plan for them.
-  const int32_t upper =
-      config_.maxReplicas > 0 ? std::min(config_.maxReplicas, partitions) : partitions;
+  // Consumer groups: replicas beyond the partition count get no partition, never plan for them.
+  // Share groups: the group's own limit.
+  const int32_t cap = shareGroup_ ? kShareGroupMaxSize : partitions;
+  const int32_t upper = config_.maxReplicas > 0 ? std::min(config_.maxReplicas, cap) : cap;
   const int32_t lower = std::min(config_.minReplicas, upper);
   if (!previousAt_ || history_.size() != observation.partitions.size() ||
       observation.at <= *previousAt_) {
@@ -412,11 +420,13 @@ void SloPolicy::learnHandoff(std::optional<double> sample) {
 }
 
 Millis SloPolicy::handoff() const {
+  if (shareGroup_) return Millis(0);  // members come and go without moving partitions
   if (!estimate_.handoffLearnt) return config_.rebalancePause;
   return Millis(std::llround(estimate_.handoffSeconds * 1000));
 }
 
 std::string SloPolicy::handoffText() const {
+  if (shareGroup_) return "no handoff (share group)";
   return estimate_.handoffLearnt
              ? fmt::format("handoff {} measured", duration(seconds(handoff())))
              : fmt::format("rebalance pause {} assumed", duration(seconds(handoff())));
@@ -462,7 +472,7 @@ void SloPolicy::learnServiceRate(Millis now, int32_t replicas,
                 static_cast<double>(lags[i]) > uncommitted;
   }
   startWindow(now, committed, lags);
-  const int32_t busy = std::min(replicas, healthy);
+  const int32_t busy = shareGroup_ ? replicas : std::min(replicas, healthy);
   if (busy <= 0 || consumed <= 0) return;
   const double sample = static_cast<double>(consumed) / length / busy;
   if (saturated) {
@@ -492,8 +502,9 @@ int32_t SloPolicy::size(double arrivalRate, double backlog, int32_t partitions, 
   if (drainNeed <= kEpsilon) return lower;
   const double planned = estimate_.serviceRate / (1 + config_.headroom);
   for (int32_t r = std::max(lower, 1); r <= upper; ++r) {
-    if (groupCapacity(r, partitions, healthy, planned) >= arrivalRate - kEpsilon &&
-        groupCapacity(r, partitions, healthy, estimate_.serviceRate) >= drainNeed - kEpsilon) {
+    if (groupCapacity(r, partitions, healthy, planned, shareGroup_) >= arrivalRate - kEpsilon &&
+        groupCapacity(r, partitions, healthy, estimate_.serviceRate, shareGroup_) >=
+            drainNeed - kEpsilon) {
       return r;
     }
   }
@@ -536,8 +547,8 @@ SloPolicy::Plan SloPolicy::plan(const Reading& reading) {
                      reading.healthy, reading.lower, reading.upper);
   recommend(reading, plan);
 
-  plan.capacityNow =
-      groupCapacity(reading.current, reading.partitions, reading.healthy, estimate_.serviceRate);
+  plan.capacityNow = groupCapacity(reading.current, reading.partitions, reading.healthy,
+                                   estimate_.serviceRate, shareGroup_);
   plan.status = describe(reading, plan);
   plan.capacityText = fmt::format("capacity {} ({} × {} {})", rate(plan.capacityNow),
                                   reading.current, rate(estimate_.serviceRate), serviceRateNote_);
@@ -615,7 +626,7 @@ Decision SloPolicy::scaleUp(const Reading& reading, const Plan& plan) {
   const double objective = seconds(config_.objective);
   const double horizon = seconds(config_.horizon);
   const auto capacity = [&](int32_t replicas, double perReplica) {
-    return groupCapacity(replicas, reading.partitions, reading.healthy, perReplica);
+    return groupCapacity(replicas, reading.partitions, reading.healthy, perReplica, shareGroup_);
   };
   // The fluid model runs at the full rate: headroom sizes the group, it does not slow it.
   const Forecast keep = forecast(plan.backlog, plan.arrivals, capacity(current, mu), plan.pauseLeft,
@@ -651,12 +662,16 @@ Decision SloPolicy::scaleUp(const Reading& reading, const Plan& plan) {
         "{} ({} planned with {} headroom) for {} and {} to drain is the most, capped at {}",
         rate(real), rate(capacityNew), percent(config_.headroom), rate(plan.arrivals),
         count(toDrain),
-        reading.upper == reading.partitions ? "the partition count" : "max-replicas");
+        reading.upper == config_.maxReplicas ? "max-replicas"
+        : shareGroup_                        ? "the share group's size limit"
+                                             : "the partition count");
   } else {
-    sizing = fmt::format(
-        "{} serves {} with {} headroom ({} planned) and drains {} (lag + {} rebalance) in {}",
-        rate(real), rate(plan.arrivals), percent(config_.headroom), rate(capacityNew),
-        count(toDrain), duration(plan.pause), duration(toDrain / (real - plan.arrivals)));
+    sizing = fmt::format("{} serves {} with {} headroom ({} planned) and drains {} ({}) in {}",
+                         rate(real), rate(plan.arrivals), percent(config_.headroom),
+                         rate(capacityNew), count(toDrain),
+                         shareGroup_ ? std::string("lag; no rebalance in a share group")
+                                     : fmt::format("lag + {} rebalance", duration(plan.pause)),
+                         duration(toDrain / (real - plan.arrivals)));
   }
   return answer(reading, needed,
                 fmt::format("{} {} {} → {} replicas: {}; {}; {}", plan.status, versus,
@@ -709,10 +724,10 @@ Decision SloPolicy::scaleIn(const Reading& reading, const Plan& plan) {
   const double pause = measured ? estimate_.scaleInHandoffSeconds : plan.pause;
   const std::string pauseText =
       measured ? fmt::format("handoff {} measured", duration(pause)) : handoffText();
-  const Forecast cost =
-      forecast(plan.backlog, plan.arrivals,
-               groupCapacity(largest, reading.partitions, reading.healthy, estimate_.serviceRate),
-               pause, seconds(config_.objective), seconds(config_.horizon));
+  const Forecast cost = forecast(plan.backlog, plan.arrivals,
+                                 groupCapacity(largest, reading.partitions, reading.healthy,
+                                               estimate_.serviceRate, shareGroup_),
+                                 pause, seconds(config_.objective), seconds(config_.horizon));
   if (measured && cost.violationSeconds > kEpsilon) {
     return hold(
         fmt::format("; at most {} needed for the last {}, but with {} the {} puts ~{} "

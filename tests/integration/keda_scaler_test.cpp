@@ -95,7 +95,14 @@ class KedaScalerTest : public ::testing::Test {
   std::string group_;
 };
 
-TEST_F(KedaScalerTest, ServesThePolicysReplicasWhileThereIsLagAndGoesInactiveAfter) {
+// The same for a consumer group and a share group (KIP-932; KEDA has no share-group scaler of
+// its own). 4,000 behind on 4 partitions at 50/s per replica: draining within 10 s takes 8
+// replicas, which a share group gets and a consumer group is capped below (4, its partitions).
+class KedaScalerGroupTypeTest : public KedaScalerTest,
+                                public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(KedaScalerGroupTypeTest, ServesThePolicysReplicasWhileThereIsLagAndGoesInactiveAfter) {
+  const std::string groupType = GetParam();
   ASSERT_EQ(runCommand({kEbb, "--log-level", "warn", "produce", "-b", bootstrapServers(), "-t",
                         topic_, "-n", "4000", "-o", "json"},
                        60s),
@@ -104,11 +111,12 @@ TEST_F(KedaScalerTest, ServesThePolicysReplicasWhileThereIsLagAndGoesInactiveAft
                       "-b",           bootstrapServers(),
                       "-t",           topic_,
                       "-g",           group_,
+                      "--group-type", groupType,
                       "--serve-keda", "127.0.0.1:0",
                       "--policy",     "slo",
                       "--set",        "interval=1s",
                       "--set",        "min-replicas=0",
-                      "--set",        "service-rate=200",
+                      "--set",        "service-rate=50",
                       "--set",        "scale-in-delay=2s",
                       "--decisions",  path("decisions.jsonl")},
                      path("scale.out"), path("scale.err"));
@@ -136,6 +144,11 @@ TEST_F(KedaScalerTest, ServesThePolicysReplicasWhileThereIsLagAndGoesInactiveAft
   const int after = lastDecision();
   ASSERT_TRUE(served);
   EXPECT_TRUE(*served == before || *served == after) << *served << " vs " << before << "/" << after;
+  if (groupType == "share") {
+    EXPECT_GT(*served, 4.0) << "a share group is not capped at the partition count";
+  } else {
+    EXPECT_EQ(*served, 4.0) << "a consumer group stops at the partition count";
+  }
 
   grpc::ClientContext streamContext;
   streamContext.set_deadline(std::chrono::system_clock::now() + 120s);
@@ -145,10 +158,11 @@ TEST_F(KedaScalerTest, ServesThePolicysReplicasWhileThereIsLagAndGoesInactiveAft
   EXPECT_TRUE(pushed.result());
 
   // A consumer drains the lag; with nothing arriving the policy lets go of every replica.
-  ASSERT_EQ(runCommand({kEbb, "--log-level", "warn", "consume", "-b", bootstrapServers(), "-t",
-                        topic_, "-g", group_, "-n", "4000", "-o", "json"},
-                       90s),
-            0);
+  ASSERT_EQ(
+      runCommand({kEbb, "--log-level", "warn", "consume", "-b", bootstrapServers(), "-t", topic_,
+                  "-g", group_, "--group-type", groupType, "-n", "4000", "-o", "json"},
+                 90s),
+      0);
   ASSERT_TRUE(stream->Read(&pushed)) << readFile(path("scale.err"));
   EXPECT_FALSE(pushed.result());
   EXPECT_EQ(metric(*stub), 0.0);
@@ -159,6 +173,10 @@ TEST_F(KedaScalerTest, ServesThePolicysReplicasWhileThereIsLagAndGoesInactiveAft
   scale.signal(SIGTERM);
   EXPECT_EQ(scale.wait(30s), 0) << readFile(path("scale.err"));
 }
+
+INSTANTIATE_TEST_SUITE_P(GroupTypes, KedaScalerGroupTypeTest,
+                         ::testing::Values("consumer", "share"),
+                         [](const auto& param) { return param.param; });
 
 // A ScaledObject whose trigger names another topic was pointed at the wrong scaler: NOT_FOUND,
 // naming what this one serves.

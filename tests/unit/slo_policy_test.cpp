@@ -46,6 +46,7 @@ class Feed {
     Observation o;
     o.at = Millis(std::llround(at_ * 1000));
     o.currentReplicas = replicas;
+    o.shareGroup = shareGroup;
     for (size_t p = 0; p < produced_.size(); ++p) {
       o.partitions.push_back(
           {static_cast<int32_t>(p), 0, std::llround(produced_[p]), std::llround(committed_[p])});
@@ -55,6 +56,7 @@ class Feed {
 
   int32_t replicas;
   std::vector<int32_t> stuck;
+  bool shareGroup = false;
 
  private:
   double at_ = 0;
@@ -119,6 +121,49 @@ TEST(SloPolicyTest, GroupCapacityFollowsTheBusiestReplica) {
         << c.replicas << " replicas, " << c.partitions << " partitions, " << c.healthy
         << " healthy";
   }
+}
+
+TEST(SloPolicyTest, ShareGroupCapacityGrowsPastThePartitionCount) {
+  // Every member serves every partition: 20 replicas on 12 partitions do 20 replicas' work.
+  EXPECT_NEAR(groupCapacity(20, 12, 12, 1000, true), 20000, 1e-9);
+  EXPECT_NEAR(groupCapacity(5, 12, 12, 1000, true), 5000, 1e-9);
+  EXPECT_NEAR(groupCapacity(6, 12, 9, 1000, true), 4500, 1e-9);  // 3 of 12 stuck
+  EXPECT_NEAR(groupCapacity(0, 12, 12, 1000, true), 0, 1e-9);
+}
+
+// A share group on 6 partitions under a load that needs 12 replicas: the policy asks for 12 (a
+// consumer group stops at 6), and plans no rebalance pause (members share the partitions).
+TEST(SloPolicyTest, AShareGroupScalesPastThePartitionCountWithoutAPause) {
+  for (const bool share : {false, true}) {
+    SloPolicy policy(exact());
+    Feed feed(6, 2);
+    feed.shareGroup = share;
+    policy.decide(feed.observe());
+    // 2 replicas consume 2.4k/s flat out (1.2k/s each) while 12k/s arrive.
+    const Decision d = policy.decide(feed.advance(1, 12000, 2400));
+    if (share) {
+      // 12k/s at 1k/s planned per replica (12), and the 9,600 behind drained within 10 s at the
+      // full rate: 12 x 1.2k = 14.4k/s covers 12k + 960/s. Nothing piles up during a pause.
+      EXPECT_EQ(d.replicas, 12) << d.reason;
+      EXPECT_TRUE(contains(d.reason, "drains 9,600 (lag; no rebalance in a share group)"))
+          << d.reason;
+    } else {
+      EXPECT_EQ(d.replicas, 6) << d.reason;
+      EXPECT_TRUE(contains(d.reason, "the partition count")) << d.reason;
+    }
+  }
+}
+
+TEST(SloPolicyTest, AShareGroupStopsAtMaxReplicas) {
+  SloConfig config = exact();
+  config.maxReplicas = 9;
+  SloPolicy policy(config);
+  Feed feed(6, 2);
+  feed.shareGroup = true;
+  policy.decide(feed.observe());
+  const Decision d = policy.decide(feed.advance(1, 12000, 2400));
+  EXPECT_EQ(d.replicas, 9) << d.reason;
+  EXPECT_TRUE(contains(d.reason, "max-replicas")) << d.reason;
 }
 
 TEST(SloPolicyTest, TheFirstObservationIsABaseline) {

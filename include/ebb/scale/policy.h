@@ -16,6 +16,9 @@ namespace ebb::scale {
 
 using Millis = std::chrono::milliseconds;
 
+// Kafka's default group.share.max.size: the most members a share group takes.
+inline constexpr int32_t kShareGroupMaxSize = 200;
+
 struct PartitionObservation {
   int32_t partition = 0;
   int64_t logStart = 0;
@@ -27,6 +30,9 @@ struct Observation {
   Millis at{0};  // monotonic time of the observation (any fixed origin)
   std::vector<PartitionObservation> partitions;  // one topic, ordered by partition
   int32_t currentReplicas = 0;                   // replicas running now
+  // A share group (KIP-932): every member fetches from every partition, so replicas past the
+  // partition count add capacity and a membership change moves nothing (no handoff).
+  bool shareGroup = false;
   // Consumers' own end-to-end p99 over the last interval, when the loop can see it.
   std::optional<double> p99Seconds;
   // The measured cost of the last scale event that has settled, reported once, in the observation

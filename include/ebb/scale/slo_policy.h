@@ -92,8 +92,10 @@ Forecast forecast(double backlog, double arrivalRate, double capacity, double pa
 
 // What `replicas` consume per second when `partitions` partitions are spread over them like a
 // group assignor does and load is even: the busiest replica holds ceil(partitions / replicas)
-// partitions and limits each to perReplicaRate / that; `healthy` of the partitions take part.
-double groupCapacity(int32_t replicas, int32_t partitions, int32_t healthy, double perReplicaRate);
+// partitions and limits each to perReplicaRate / that; `healthy` of the partitions take part. A
+// share group's replicas all serve every partition: replicas × perReplicaRate × healthy share.
+double groupCapacity(int32_t replicas, int32_t partitions, int32_t healthy, double perReplicaRate,
+                     bool shareGroup = false);
 
 class SloPolicy final : public Policy {
  public:
@@ -196,6 +198,7 @@ class SloPolicy final : public Policy {
   std::optional<Window> window_;
   std::string_view serviceRateNote_ = "guessed";  // or "at least" (a lower bound), "learnt"
   int32_t previousReplicas_ = -1;
+  bool shareGroup_ = false;  // of the last observation
   bool levelStarted_ = false;
   std::optional<int32_t> previousLargest_;      // the scale-in window's largest count last time
   std::deque<Recommendation> recommendations_;  // within the scale-in window
