@@ -77,8 +77,12 @@ run_case() {
   "$kafka" run-class org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" \
     --create --topic "$topic" --partitions "$partitions" --replication-factor 1 >/dev/null
   local seconds=$(((2 * count + 1) * period))
+  # A share group's scaler reads the group as one (the replicas get the flag with the rest).
+  local scale_extra=()
+  [[ " $* " == *" --group-type share "* ]] && scale_extra=(--group-type share)
   log "case $name: $base <-> $((base + k)) replicas, $count events each way, $seconds s"
-  "$ebb" --log-level warn scale -b "$bootstrap" -t "$topic" -g "$topic" --policy cycle \
+  "$ebb" --log-level warn scale -b "$bootstrap" -t "$topic" -g "$topic" "${scale_extra[@]}" \
+    --policy cycle \
     --set "counts=$base,$((base + k))" --set "period=${period}s" --warm "$warm" \
     --decisions "$dir/decisions.jsonl" --log-dir "$dir/replicas" --duration "$((seconds + 20))" \
     -o json -- --log-level warn consume -b "$bootstrap" -t "$topic" -g "$topic" \
@@ -114,6 +118,10 @@ run_case kip848-2s-cold-k1 2000 0 1 "$quick_events" "${kip848[@]}"
 run_case kip848-warm4-kN-assign1s 250/1000 "$base" "$base" "$quick_events" "${kip848[@]}"
 run_case kip848-warm4-kN-assign100ms 250/100 "$base" "$base" "$quick_events" "${kip848[@]}"
 run_case kip848-warm4-kN-assign0 250/0 "$base" "$base" "$quick_events" "${kip848[@]}"
+# Share groups (KIP-932): members share the partitions, nothing is handed over; no standbys (a
+# share member cannot wait outside its group), the share heartbeat at 250 ms as above.
+run_case share-cold-k1 250 0 1 "$quick_events" --group-type share
+run_case share-cold-kN 250 0 "$base" "$quick_events" --group-type share
 
 mkdir -p "$(dirname "$chart")"
 PYTHONPATH="$root/bench" python3 - "$work" "$report" "$chart" "$rate" "$partitions" "$base" "$period" <<'PY'
@@ -132,6 +140,8 @@ labels = {
     "kip848-warm4-kN-assign1s": f"KIP-848, heartbeat 250 ms, assignment interval 1 s (Kafka's default), --warm {base}, k=N={base}",
     "kip848-warm4-kN-assign100ms": f"KIP-848, heartbeat 250 ms, assignment interval 100 ms, --warm {base}, k=N={base}",
     "kip848-warm4-kN-assign0": f"KIP-848, heartbeat 250 ms, assignment interval 0, --warm {base}, k=N={base}",
+    "share-cold-k1": "share group (KIP-932), heartbeat 250 ms, cold starts, k=1",
+    "share-cold-kN": f"share group (KIP-932), heartbeat 250 ms, cold starts, k=N={base}",
 }
 cases = open(os.path.join(work, "cases")).read().split()
 def fmt(spread):

@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client_options.h"
@@ -27,6 +29,7 @@ constexpr int kInterrupted = 130;
 struct DemoFlags {
   ClientOptions client;
   std::string policy = "slo";
+  std::string groupType = "consumer";
   std::vector<std::string> compare;
   std::vector<std::string> settings;
   double duration = 240;
@@ -41,10 +44,36 @@ struct DemoFlags {
   bool plain = false;
 };
 
+// One --compare item as (policy, group type): a policy (with --group-type), a group type (with
+// --policy), or POLICY/TYPE.
+std::pair<std::string, std::string> compareItem(const std::string& item, const DemoFlags& flags) {
+  const auto slash = item.find('/');
+  std::string policy = item.substr(0, slash);
+  std::string groupType = slash == std::string::npos ? flags.groupType : item.substr(slash + 1);
+  if (slash == std::string::npos && (item == "consumer" || item == "share")) {
+    policy = flags.policy;
+    groupType = item;
+  }
+  const auto names = scale::policyNames();
+  if (std::find(names.begin(), names.end(), policy) == names.end() ||
+      (groupType != "consumer" && groupType != "share")) {
+    throw CLI::ValidationError("--compare", "'" + item +
+                                                "' is not a policy (keda, slo, static), a group "
+                                                "type (consumer, share) or POLICY/TYPE");
+  }
+  return {policy, groupType};
+}
+
 int runDemo(const DemoFlags& flags) {
   demo::DemoOptions options;
   options.client = flags.client.toConfig("ebb-demo");
-  options.policies = flags.compare.empty() ? std::vector<std::string>{flags.policy} : flags.compare;
+  options.policies.clear();
+  for (const auto& run :
+       flags.compare.empty() ? std::vector<std::string>{flags.policy} : flags.compare) {
+    const auto [policy, groupType] = compareItem(run, flags);
+    options.policies.push_back(policy);
+    options.groupTypes.push_back(groupType);
+  }
   options.settings = flags.settings;
   options.durationSeconds = flags.duration;
   options.profile = flags.profile;
@@ -122,11 +151,12 @@ void addDemoCommand(CLI::App& app, Runner& runner) {
       ->envname("EBB_PROPERTIES_FILE");
   command->add_option("--policy", flags->policy, "keda, slo or static")
       ->check(CLI::IsMember(scale::policyNames()));
+  addGroupTypeOption(*command, flags->groupType);
   command
       ->add_option("--compare", flags->compare,
-                   "Policies to run one after another on the same load, e.g. slo,keda")
-      ->delimiter(',')
-      ->check(CLI::IsMember(scale::policyNames()));
+                   "Runs one after another on the same load: policies (slo,keda), group types "
+                   "with --policy (consumer,share) or POLICY/TYPE (slo/share,keda/consumer)")
+      ->delimiter(',');
   command
       ->add_option("--set", flags->settings,
                    "Policy setting [POLICY.]KEY=VALUE over the demo's own (repeatable; see "

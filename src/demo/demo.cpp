@@ -23,6 +23,7 @@
 #include "ebb/demo/demo_view.h"
 #include "ebb/kafka/admin_client.h"
 #include "ebb/kafka/error.h"
+#include "ebb/kafka/share_admin.h"
 #include "ebb/lag/group_lag.h"
 #include "ebb/load/profile.h"
 #include "ebb/orchestrate/local_backend.h"
@@ -286,6 +287,26 @@ PolicySettings policySettings(const std::string& policy, const DemoOptions& opti
   return result;
 }
 
+std::string runName(const DemoOptions& options, size_t index) {
+  const bool share = index < options.groupTypes.size() && options.groupTypes[index] == "share";
+  return options.policies.at(index) + (share ? "-share" : "");
+}
+
+namespace {
+bool isShareRun(const DemoOptions& options, size_t index) {
+  return index < options.groupTypes.size() && options.groupTypes[index] == "share";
+}
+
+// "slo, slo-share (share group)": what the report's setup lists.
+std::string runNames(const DemoOptions& options) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < options.policies.size(); ++i) {
+    names.push_back(runName(options, i) + (isShareRun(options, i) ? " (share group)" : ""));
+  }
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+}  // namespace
+
 struct Demo::Impl {
   DemoOptions options;
   std::string stamp;
@@ -317,9 +338,18 @@ Demo::Demo(DemoOptions options) : impl_(std::make_unique<Impl>()) {
       throw std::invalid_argument("unknown policy '" + o.policies[i] +
                                   "' (use keda, slo or static)");
     }
-    if (std::find(o.policies.begin(), o.policies.begin() + static_cast<std::ptrdiff_t>(i),
-                  o.policies[i]) != o.policies.begin() + static_cast<std::ptrdiff_t>(i)) {
-      throw std::invalid_argument("--compare names policy " + o.policies[i] + " twice");
+    for (size_t j = 0; j < i; ++j) {
+      if (runName(o, j) == runName(o, i)) {
+        throw std::invalid_argument("--compare names run " + runName(o, i) + " twice");
+      }
+    }
+  }
+  if (!o.groupTypes.empty() && o.groupTypes.size() != o.policies.size()) {
+    throw std::invalid_argument("a group type for each policy run is needed");
+  }
+  for (const auto& type : o.groupTypes) {
+    if (type != "consumer" && type != "share") {
+      throw std::invalid_argument("unknown group type '" + type + "' (use consumer or share)");
     }
   }
   if (!(o.durationSeconds >= 10)) {
@@ -428,6 +458,8 @@ class Demo::Impl::Run {
   const std::atomic<bool>& stop_;
   DemoView& view_;
   const std::string& policyName_;
+  const bool share_;        // a share group run
+  const std::string name_;  // runName(): folder, topic, label
   const PolicySettings& setup_;
   fs::path dir_;
   // Unique per run, also when several demos share a cluster (-b).
@@ -439,6 +471,7 @@ class Demo::Impl::Run {
 
   // Made by setUp() in this order, and dropped in the reverse one.
   std::optional<kafka::AdminClient> admin_;
+  std::optional<kafka::ShareGroupAdmin> shareAdmin_;
   std::optional<orchestrate::LocalBackend> backend_;
   std::unique_ptr<scale::Policy> policy_;
   std::optional<lag::GroupLagMonitor> monitor_;
@@ -474,13 +507,15 @@ Demo::Impl::Run::Run(const Impl& demo, size_t index, const kafka::ClientConfig& 
       stop_(stop),
       view_(view),
       policyName_(demo.options.policies[index]),
+      share_(isShareRun(demo.options, index)),
+      name_(runName(demo.options, index)),
       setup_(demo.settings[index]),
-      dir_(demo.runDir / policyName_),
-      topic_(fmt::format("ebb-demo-{}-{}-{}", policyName_, demo.stamp, ::getpid())),
+      dir_(demo.runDir / name_),
+      topic_(fmt::format("ebb-demo-{}-{}-{}", name_, demo.stamp, ::getpid())),
       groupId_(topic_ + "-group"),
-      producerId_("demo-" + policyName_),
+      producerId_("demo-" + name_),
       stats_(dir_),
-      state_{.policy = policyName_,
+      state_{.policy = name_,
              .run = index + 1,
              .runs = options_.policies.size(),
              .topic = topic_,
@@ -515,10 +550,11 @@ std::vector<std::string> Demo::Impl::Run::replicaCommand() const {
   std::vector<std::string> replica{options_.ebbBinary, "--log-level", "info", "consume"};
   const auto client = clientArgs();
   replica.insert(replica.end(), client.begin(), client.end());
-  replica.insert(replica.end(), {"-t", topic_, "-g", groupId_, "--work", options_.work,
-                                 "--grace-period", std::to_string(kReplicaGraceSeconds), "--audit",
-                                 (dir_ / "replica-{replica}.audit").string(), "--stats",
-                                 (dir_ / "replica-{replica}.stats.jsonl").string()});
+  replica.insert(replica.end(),
+                 {"-t", topic_, "-g", groupId_, "--group-type", share_ ? "share" : "consumer",
+                  "--work", options_.work, "--grace-period", std::to_string(kReplicaGraceSeconds),
+                  "--audit", (dir_ / "replica-{replica}.audit").string(), "--stats",
+                  (dir_ / "replica-{replica}.stats.jsonl").string()});
   return replica;
 }
 
@@ -540,18 +576,22 @@ orchestrate::LocalBackendOptions Demo::Impl::Run::backendOptions() const {
           .gracePeriod = kBackendGrace,
           .logDir = dir_.string(),
           .ownProcessGroup = true,
-          .warm = options_.warm};
+          // A share group has no handoff to hide, and its members cannot wait as standbys.
+          .warm = share_ ? 0 : options_.warm};
 }
 
 void Demo::Impl::Run::setUp() {
   fs::create_directories(dir_);
   admin_.emplace(config_);
   admin_->createTopic({.name = topic_, .partitions = options_.partitions});
-  spdlog::info("run {} of {}: policy {} on topic {} ({} partitions)", index_ + 1,
-               options_.policies.size(), policyName_, topic_, options_.partitions);
+  spdlog::info("run {} of {}: policy {} on topic {} ({} partitions, {} group)", index_ + 1,
+               options_.policies.size(), policyName_, topic_, options_.partitions,
+               share_ ? "share" : "consumer");
   backend_.emplace(backendOptions());
   policy_ = scale::makePolicy(policyName_, setup_.settings);
-  monitor_.emplace(*admin_, groupId_, std::vector<std::string>{topic_}, std::chrono::seconds(5));
+  if (share_) shareAdmin_.emplace(config_);
+  monitor_.emplace(*admin_, groupId_, std::vector<std::string>{topic_}, std::chrono::seconds(5),
+                   shareAdmin_ ? &*shareAdmin_ : nullptr);
   decisions_.open(dir_ / "decisions.jsonl");
   origin_ = Clock::now();
   loop_.emplace(*monitor_, topic_, *policy_, *backend_, registry_,
@@ -697,7 +737,7 @@ void Demo::Impl::Run::startProducer() {
   loadStart_ = Clock::now();
   startEpoch_ = epochSeconds();
   view_.note(fmt::format("run {} of {}: policy {}, load {} for {}", index_ + 1,
-                         options_.policies.size(), policyName_, state_.load,
+                         options_.policies.size(), name_, state_.load,
                          clock(options_.durationSeconds)));
 }
 
@@ -773,7 +813,7 @@ void Demo::Impl::Run::windDown() {
 
 // What the producer sent and what the replicas processed: the audit, also written to verify.txt.
 report::RunFacts Demo::Impl::Run::verifyAudit() const {
-  report::RunFacts facts{.policy = policyName_,
+  report::RunFacts facts{.policy = name_,
                          .settings = setup_.settings,
                          .objectiveMs = options_.objectiveMs,
                          .spike = demo_.spike,
@@ -797,7 +837,7 @@ report::RunFacts Demo::Impl::Run::verifyAudit() const {
     facts.orderViolations = audit.orderViolations();
     std::ofstream(dir_ / "verify.txt") << verify::toText(audit);
   } catch (const std::exception& error) {
-    spdlog::error("cannot verify run {}: {} (producer {})", policyName_, error.what(),
+    spdlog::error("cannot verify run {}: {} (producer {})", name_, error.what(),
                   producerStatus_ ? fmt::format("exit status {}", *producerStatus_)
                                   : std::string("still running"));
   }
@@ -876,7 +916,7 @@ report::ReportInput Demo::Impl::reportInput(std::vector<report::RunReport> runs,
                 {"objective", fmt::format("p99 end to end ≤ {:g} ms", o.objectiveMs)},
                 {"cluster", ownBroker ? "a local Kafka broker (tools/kafka/kafka.sh)"
                                       : o.client.bootstrapServers},
-                {"policies", fmt::format("{}", fmt::join(o.policies, ", "))}},
+                {"runs", runNames(o)}},
       .runs = std::move(runs),
       .gnuplot = o.gnuplot};
   if (interrupted) {
@@ -885,11 +925,11 @@ report::ReportInput Demo::Impl::reportInput(std::vector<report::RunReport> runs,
   input.files = {{"timeseries.csv", "every second of every run"},
                  {"summary.json", "the figures above, and every scale event"},
                  {"demo.log", "what the demo did"}};
-  for (const auto& policy : o.policies) {
-    if (!fs::exists(runDir / policy)) continue;
-    input.files.emplace_back(policy + "/decisions.jsonl",
-                             "every observation and decision of " + policy);
-    input.files.emplace_back(policy + "/verify.txt", "the audit verification of " + policy);
+  for (size_t i = 0; i < o.policies.size(); ++i) {
+    const std::string run = runName(o, i);
+    if (!fs::exists(runDir / run)) continue;
+    input.files.emplace_back(run + "/decisions.jsonl", "every observation and decision of " + run);
+    input.files.emplace_back(run + "/verify.txt", "the audit verification of " + run);
   }
   return input;
 }

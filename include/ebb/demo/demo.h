@@ -22,6 +22,9 @@ struct DemoOptions {
   // Bootstrap servers empty: start a local broker with `kafkaScript` and stop it at the end.
   kafka::ClientConfig client;
   std::vector<std::string> policies{"slo"};
+  // The group type of each run, beside `policies` (same length; empty: every run "consumer").
+  // "share": a share group (KIP-932), its replicas not capped at the partition count.
+  std::vector<std::string> groupTypes;
   // --set [POLICY.]KEY=VALUE: over the demo's own settings for each policy (see policySettings).
   std::vector<std::string> settings;
   double durationSeconds = 240;
@@ -37,6 +40,9 @@ struct DemoOptions {
   std::string kafkaScript;  // tools/kafka/kafka.sh
   std::string gnuplot = "gnuplot";
 };
+
+// A run's name (its folder, topic and label in the report): the policy, "-share" for share groups.
+std::string runName(const DemoOptions& options, size_t index);
 
 // What the demo gives a policy unless --set says otherwise, with the reasons for the report.
 struct PolicySettings {
