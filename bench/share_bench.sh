@@ -3,6 +3,10 @@
 # --group-type share --work sleep:1ms`, about 900 msg/s each) drain a preloaded backlog; the group's
 # consumption rate is read by `ebb lag --group-type share` over a window once every member fetches.
 # A consumer group stops at 12 members; the target is 24 share members >= 1.8x the rate of 12.
+# Two backlog shapes: small producer batches (about 15 records, -X batch.size=2000, what a live
+# producer at moderate rates sends) and the producer's full-speed batches (thousands of records):
+# the broker acquires whole batches for a share member, so batch size decides how many members a
+# partition's record locks (share.partition.max.record.locks, 2000) can keep busy.
 # Writes its section of docs/BENCHMARKS.md (or OUTPUT.md).
 #   bench/share_bench.sh [--runs N] [--members A,B,...] [OUTPUT.md]
 set -euo pipefail
@@ -39,15 +43,17 @@ cleanup() {
 trap cleanup EXIT
 bootstrap="$("$kafka" start --dir "$run_dir" --owner-pid $$)"
 
-# measure MEMBERS RUN: prints the group's consumption rate (msg/s) over the window.
+# measure SHAPE MEMBERS RUN: prints the group's consumption rate (msg/s) over the window.
 measure() {
-  local members="$1" run="$2" topic="share-bench-$1-$2"
+  local shape="$1" members="$2" run="$3" topic="share-bench-$1-$2-$3"
+  local batching=()
+  [ "$shape" = small ] && batching=(-X batch.size=2000)
   "$kafka" run-class org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" \
     --create --topic "$topic" --partitions "$partitions" --replication-factor 1 >/dev/null
   # More than the members can drain in settle + window at 1 ms per message.
   local backlog=$(((settle + window + 10) * members * 1000))
   "$ebb" --log-level warn produce -b "$bootstrap" -t "$topic" --rate 0 -n "$backlog" \
-    --keys uniform:1000 -o json >"$work/produce-$topic.json"
+    --keys uniform:1000 "${batching[@]}" -o json >"$work/produce-$topic.json"
   local i pids=()
   for ((i = 0; i < members; i++)); do
     "$ebb" --log-level warn consume -b "$bootstrap" -t "$topic" -g "$topic" --group-type share \
@@ -66,34 +72,43 @@ measure() {
 IFS=, read -r -a counts <<<"$member_counts"
 : >"$work/results"
 for ((run = 1; run <= runs; run++)); do
-  for members in "${counts[@]}"; do
-    rate="$(measure "$members" "$run")"
-    log "run $run: $members share members: $rate msg/s"
-    printf '%s %s\n' "$members" "$rate" >>"$work/results"
+  for shape in small large; do
+    for members in "${counts[@]}"; do
+      rate="$(measure "$shape" "$members" "$run")"
+      log "run $run, $shape batches: $members share members: $rate msg/s"
+      printf '%s %s %s\n' "$shape" "$members" "$rate" >>"$work/results"
+    done
   done
 done
 
 python3 - "$work/results" "$partitions" "$settle" "$window" "${counts[0]}" >"$work/section.md" <<'PY'
 import statistics, sys
-path, partitions, settle, window, base = sys.argv[1], *sys.argv[2:5]
+path, partitions, settle, window, base = sys.argv[1:6]
 rates = {}
 for line in open(path):
-    members, rate = line.split()
-    rates.setdefault(int(members), []).append(float(rate))
-base_median = statistics.median(rates[int(base)])
+    shape, members, rate = line.split()
+    rates.setdefault((shape, int(members)), []).append(float(rate))
 print("## Share groups past the partition count\n")
-print(f"Reproduce with `bench/share_bench.sh` (release build, one local KRaft broker, 2 cores shared by")
+print("Reproduce with `bench/share_bench.sh` (release build, one local KRaft broker, 2 cores shared by")
 print(f"the broker and every member). {partitions} partitions, a preloaded backlog; M share consumers")
 print(f"(`ebb consume --group-type share --work sleep:1ms`, about 900 msg/s each) start together; after")
 print(f"{settle} s, `ebb lag --group-type share` reads the group's consumption rate over {window} s (the")
-print("broker's own share-group lag, KIP-1226). A consumer group cannot use more than 12 members here.\n")
-print(f"| members | runs | msg/s (median) | min–max | vs {base} members |")
-print("|---:|---:|---:|---:|---:|")
-for members in sorted(rates):
-    values = rates[members]
-    median = statistics.median(values)
-    print(f"| {members} | {len(values)} | {median:,.0f} | {min(values):,.0f}–{max(values):,.0f} | "
-          f"{median / base_median:.2f}× |")
+print("broker's own share-group lag, KIP-1226). A consumer group cannot use more than 12 members here.")
+print("*small*: the backlog produced in batches of about 15 records (`-X batch.size=2000`); *large*: in")
+print("the producer's full-speed batches (thousands of records). The broker acquires whole batches for a")
+print("member, and a share partition lends at most `share.partition.max.record.locks` (2,000) records at")
+print("once: with large batches one member holds a partition's every lock while it works through them.\n")
+print(f"| backlog batches | members | runs | msg/s (median) | min–max | vs {base} members |")
+print("|---|---:|---:|---:|---:|---:|")
+for shape in ("small", "large"):
+    base_values = rates.get((shape, int(base)))
+    for (s, members), values in sorted(rates.items()):
+        if s != shape:
+            continue
+        median = statistics.median(values)
+        ratio = f"{median / statistics.median(base_values):.2f}×" if base_values else "–"
+        print(f"| {shape} | {members} | {len(values)} | {median:,.0f} | "
+              f"{min(values):,.0f}–{max(values):,.0f} | {ratio} |")
 print()
 PY
 cat "$work/section.md"

@@ -168,6 +168,7 @@ kubeconform_strict() {
 ebb_cases=(
   "keda-kafka keda-kafka"
   "keda-ebb keda-ebb --set scaling.mode=keda-ebb"
+  "keda-ebb-share keda-ebb --set scaling.mode=keda-ebb,consumer.groupType=share"
   "hpa-cpu hpa --set scaling.mode=hpa"
   "hpa-external hpa --set scaling.mode=hpa --set scaling.hpa.metric=external"
   "none none --set scaling.mode=none"
@@ -296,6 +297,8 @@ chart_canaries() {
   reject "canary: the chart refuses KEDA trigger settings KEDA rejects" "cannot both be true" \
     "$helm" template ebb "$chart" "${kv[@]}" --set scaling.kedaKafka.allowIdleConsumers=true \
     --set scaling.kedaKafka.limitToPartitionsWithLag=true
+  reject "canary: the chart refuses KEDA's kafka trigger for a share group" "consumer-group offsets" \
+    "$helm" template ebb "$chart" "${kv[@]}" --set consumer.groupType=share
   reject "canary: the chart refuses SASL without credentials" "existing credentials Secret" \
     "$helm" template ebb "$chart" "${kv[@]}" --set kafka.sasl.mechanism=SCRAM-SHA-512
   reject "canary: values.schema.json refuses an unknown SASL mechanism" "mechanism" \

@@ -576,8 +576,7 @@ orchestrate::LocalBackendOptions Demo::Impl::Run::backendOptions() const {
           .gracePeriod = kBackendGrace,
           .logDir = dir_.string(),
           .ownProcessGroup = true,
-          // A share group has no handoff to hide, and its members cannot wait as standbys.
-          .warm = share_ ? 0 : options_.warm};
+          .warm = options_.warm};
 }
 
 void Demo::Impl::Run::setUp() {

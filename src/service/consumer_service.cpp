@@ -274,7 +274,6 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     };
     if (options.offsets != "kafka") refuse("--offsets " + options.offsets);
     if (!options.instanceId.empty()) refuse("--instance-id (static membership)");
-    if (options.standby) refuse("--standby");
     if (options.maxDeliveries < 0) throw std::invalid_argument("--max-deliveries must be >= 0");
   }
 
@@ -718,7 +717,7 @@ struct ConsumerService::Impl final : kafka::RebalanceListener {
     }
   }
 
-  ConsumerSummary runShare(const std::atomic<bool>& stop);
+  ConsumerSummary runShare(const std::atomic<bool>& stop, const std::atomic<bool>* activate);
   void takeShareBatch(std::vector<kafka::Message>& records, uint64_t& taken);
   void processShareBatch(std::vector<kafka::Message>& records, Worker& inlineWorker,
                          Scratch& scratch, const std::atomic<bool>& stop);
@@ -755,8 +754,11 @@ bool ConsumerService::joined() const { return impl_->joinedGroup.load(); }
 bool ConsumerService::Impl::waitAsStandby(const std::atomic<bool>& stop,
                                           const std::atomic<bool>* activate) {
   const auto start = Clock::now();
-  if (const auto error = consumer->warmUp(options.startupTimeout)) {
-    spdlog::warn("standby: could not fetch the cluster's metadata yet: {}", error.message());
+  // A share consumer has no metadata call: its process and client are what a standby saves.
+  if (consumer) {
+    if (const auto error = consumer->warmUp(options.startupTimeout)) {
+      spdlog::warn("standby: could not fetch the cluster's metadata yet: {}", error.message());
+    }
   }
   spdlog::info("standby: connected in {:.0f} ms; joins group {} when activated (SIGUSR1)",
                secondsSince(start) * 1000, options.group);
@@ -772,8 +774,13 @@ bool ConsumerService::Impl::waitAsStandby(const std::atomic<bool>& stop,
 // A share group member's loop: poll a batch of acquired records, process it, decide every
 // record's acknowledgement, send them with the next poll. Explicit acknowledgement wants each
 // batch decided before the next poll, so the batch's workers finish it first.
-ConsumerSummary ConsumerService::Impl::runShare(const std::atomic<bool>& stop) {
+ConsumerSummary ConsumerService::Impl::runShare(const std::atomic<bool>& stop,
+                                                const std::atomic<bool>* activate) {
   stopRequested = &stop;
+  if (options.standby && !waitAsStandby(stop, activate)) {
+    if (const auto error = shareConsumer->close()) spdlog::warn("closing: {}", error.message());
+    return summary;
+  }
   shareConsumer->subscribe(options.topics);
   spdlog::info("share group {}: subscribed to {}", options.group, fmt::join(options.topics, ","));
   Worker inlineWorker(work, options.seed);
@@ -874,7 +881,7 @@ ConsumerSummary ConsumerService::run(const std::atomic<bool>& stop,
                                      const std::atomic<bool>* activate) {
   auto& impl = *impl_;
   const auto& options = impl.options;
-  if (impl.share()) return impl.runShare(stop);
+  if (impl.share()) return impl.runShare(stop, activate);
   if (options.standby && !impl.waitAsStandby(stop, activate)) {
     impl.consumer->close();
     return impl.summary;

@@ -66,8 +66,11 @@ expect "share group with client-managed offsets" "for consumer groups, not share
   "$ebb" consume -b 127.0.0.1:1 -t t -g g --group-type share --offsets "file:$work/offsets"
 expect "share group with static membership" "for consumer groups, not share groups" -- \
   "$ebb" consume -b 127.0.0.1:1 -t t -g g --group-type share --instance-id a
-expect "share group as a standby" "for consumer groups, not share groups" -- \
-  "$ebb" consume -b 127.0.0.1:1 -t t -g g --group-type share --standby
+expect "share-group lag without the share-admin helper" "ebb-share-admin helper" -- \
+  env EBB_SHARE_ADMIN="$work/no-such-helper" "$ebb" lag -b 127.0.0.1:1 -g g --group-type share
+expect "share-group lag with a SASL mechanism the helper lacks" "sasl.mechanism" -- \
+  "$ebb" lag -b 127.0.0.1:1 -g g --group-type share -X security.protocol=SASL_PLAINTEXT \
+  -X sasl.mechanism=OAUTHBEARER
 expect "max deliveries out of range" "max-deliveries" -- \
   "$ebb" consume -b 127.0.0.1:1 -t t -g g --group-type share --max-deliveries -1
 expect "share group on an unreachable cluster" "cannot fetch cluster metadata" -- \

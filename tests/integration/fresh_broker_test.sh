@@ -2,7 +2,8 @@
 # ebb against a broker that no group has used yet (its group coordinator is not loaded: the first
 # group request finds no coordinator): `ebb lag` of a new group says the group does not exist, as
 # Kafka's ConsumerGroupCommand does, and `ebb scale` starts its replicas at once instead of after
-# a whole policy interval.
+# a whole policy interval. Then the same broker without share groups (share.version downgraded
+# to 0 with Kafka's FeatureCommand): share-group consume and lag say which feature to enable.
 #   fresh_broker_test.sh EBB_BINARY
 set -uo pipefail
 # shellcheck source=tests/integration/check.sh
@@ -62,6 +63,19 @@ wait "$scale_pid"
 check "scale stops cleanly" test $? -eq 0
 scale_pid=""
 check "scale: no round skipped with an empty reason" lacks "$work/scale.err" "ConsumerGroupDescribe: $"
+
+# 3. Share groups off: every share-group path names the feature level to enable.
+bash "$kafka" run-class org.apache.kafka.tools.FeatureCommand --bootstrap-server "$bootstrap" \
+  downgrade --feature share.version=0 >"$work/feature.out" 2>&1
+check "share.version downgraded to 0" test $? -eq 0
+timeout 60 "$ebb" lag -b "$bootstrap" -g share-off -t "$topic" --group-type share \
+  >"$work/share-lag.out" 2>"$work/share-lag.err"
+check "share-group lag without share groups: non-zero exit" test $? -ne 0
+check "share-group lag names share.version" contains "$work/share-lag.err" "upgrade --feature share.version=1"
+timeout 60 "$ebb" consume -b "$bootstrap" -g share-off -t "$topic" --group-type share -n 1 \
+  >"$work/share-consume.out" 2>"$work/share-consume.err"
+check "share consumer without share groups: non-zero exit" test $? -ne 0
+check "share consumer names share.version" contains "$work/share-consume.err" "upgrade --feature share.version=1"
 
 bash "$kafka" stop --dir "$work/broker" >/dev/null 2>&1
 check "the broker is gone" none_left "$work/broker"

@@ -254,5 +254,21 @@ TEST_F(ShareGroupTest, MalformedRecordsAreRejected) {
   EXPECT_EQ(verify(100), 0);
 }
 
+// A share member started as a standby (what ebb scale --warm keeps ready) makes its client and
+// waits outside the group: nothing is delivered to it until SIGUSR1, then it subscribes and works.
+TEST_F(ShareGroupTest, AStandbyJoinsOnlyWhenActivated) {
+  createTopic(2);
+  ASSERT_EQ(produce(200), 200u);
+  const size_t standby = startMember({"--standby", "-n", "200"});
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(countLines(memberFile(standby, ".audit")), 0u);
+  EXPECT_FALSE(members_[standby].wait(0ms).has_value()) << readFile(memberFile(standby, ".err"));
+  members_[standby].signal(SIGUSR1);
+  ASSERT_EQ(members_[standby].wait(60s), std::optional<int>(0))
+      << readFile(memberFile(standby, ".err"));
+  EXPECT_EQ(countLines(memberFile(standby, ".audit")), 200u);
+  EXPECT_EQ(verify(200), 0);
+}
+
 }  // namespace
 }  // namespace ebb::test

@@ -237,6 +237,9 @@ volumeMounts:
 {{- if and (not .Values.kafka.tls.enabled) (or .Values.kafka.tls.caSecret .Values.kafka.tls.ca) }}
 {{- fail "kafka.tls.caSecret or kafka.tls.ca is set but kafka.tls.enabled is false: the CA would be ignored" }}
 {{- end }}
+{{- if and (eq $c.groupType "share") (eq .Values.scaling.mode "keda-kafka") }}
+{{- fail "consumer.groupType share: KEDA's kafka trigger reads consumer-group offsets only; scale a share group with scaling.mode keda-ebb (ebb's policy through KEDA's external trigger), hpa or none" }}
+{{- end }}
 {{- if and (ne $c.groupProtocol "classic") $c.assignor }}
 {{- fail "consumer.assignor applies to the classic protocol only: set consumer.groupProtocol to classic or leave the assignor empty" }}
 {{- end }}
