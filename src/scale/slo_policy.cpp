@@ -216,10 +216,14 @@ Forecast forecast(double backlog, double arrivalRate, double capacity, double pa
 double groupCapacity(int32_t replicas, int32_t partitions, int32_t healthy, double perReplicaRate,
                      bool shareGroup) {
   if (replicas <= 0 || partitions <= 0 || healthy <= 0) return 0;
-  // A share group's members all serve every healthy partition.
-  if (shareGroup) {
-    return static_cast<double>(replicas) * perReplicaRate * static_cast<double>(healthy) /
-           static_cast<double>(partitions);
+  // A share group past its partition count: the broker's assignor gives each partition some of
+  // the members and a member serves only what it is given, so a partition with fewer members than
+  // the others limits the group as the busiest member of a consumer group does. Only whole
+  // multiples of the partition count are counted on (11 members on 6 partitions: one member held
+  // two partitions, and those two fell seconds behind while the rest kept up).
+  if (shareGroup && replicas >= partitions) {
+    return static_cast<double>(healthy) * perReplicaRate *
+           static_cast<double>(replicas / partitions);
   }
   const int32_t members = std::min(replicas, partitions);
   const int32_t busiest = (partitions + members - 1) / members;  // partitions on the busiest

@@ -124,10 +124,14 @@ TEST(SloPolicyTest, GroupCapacityFollowsTheBusiestReplica) {
 }
 
 TEST(SloPolicyTest, ShareGroupCapacityGrowsPastThePartitionCount) {
-  // Every member serves every partition: 20 replicas on 12 partitions do 20 replicas' work.
-  EXPECT_NEAR(groupCapacity(20, 12, 12, 1000, true), 20000, 1e-9);
-  EXPECT_NEAR(groupCapacity(5, 12, 12, 1000, true), 5000, 1e-9);
-  EXPECT_NEAR(groupCapacity(6, 12, 9, 1000, true), 4500, 1e-9);  // 3 of 12 stuck
+  // Past the partition count members share partitions: whole multiples count.
+  EXPECT_NEAR(groupCapacity(24, 12, 12, 1000, true), 24000, 1e-9);
+  EXPECT_NEAR(groupCapacity(20, 12, 12, 1000, true), 12000, 1e-9);  // 8 extra do not count
+  EXPECT_NEAR(groupCapacity(12, 6, 6, 1000, true), 12000, 1e-9);
+  EXPECT_NEAR(groupCapacity(11, 6, 6, 1000, true), 6000, 1e-9);
+  EXPECT_NEAR(groupCapacity(12, 6, 5, 1000, true), 10000, 1e-9);  // 1 of 6 stuck
+  // Below it, as a consumer group: the busiest member's partitions limit it.
+  EXPECT_NEAR(groupCapacity(5, 12, 12, 1000, true), 4000, 1e-9);
   EXPECT_NEAR(groupCapacity(0, 12, 12, 1000, true), 0, 1e-9);
 }
 

@@ -93,7 +93,8 @@ Forecast forecast(double backlog, double arrivalRate, double capacity, double pa
 // What `replicas` consume per second when `partitions` partitions are spread over them like a
 // group assignor does and load is even: the busiest replica holds ceil(partitions / replicas)
 // partitions and limits each to perReplicaRate / that; `healthy` of the partitions take part. A
-// share group's replicas all serve every partition: replicas × perReplicaRate × healthy share.
+// share group past its partition count counts whole multiples of it: floor(replicas / partitions)
+// members per partition.
 double groupCapacity(int32_t replicas, int32_t partitions, int32_t healthy, double perReplicaRate,
                      bool shareGroup = false);
 
