@@ -168,9 +168,17 @@ std::string ShareGroupAdmin::exchange(const std::string& line) {
 }
 
 ShareGroupDescription ShareGroupAdmin::describe(const std::string& group) {
+  return ask("describe", group);
+}
+
+ShareGroupDescription ShareGroupAdmin::members(const std::string& group) {
+  return ask("members", group);
+}
+
+ShareGroupDescription ShareGroupAdmin::ask(const std::string& op, const std::string& group) {
   if (socket_ < 0) start();
   const auto answer =
-      nlohmann::json::parse(exchange(nlohmann::json{{"op", "describe"}, {"group", group}}.dump()));
+      nlohmann::json::parse(exchange(nlohmann::json{{"op", op}, {"group", group}}.dump()));
   if (answer.value("ok", false)) return parseDescription(group, answer);
   const std::string code = answer.value("code", "");
   const std::string error = answer.value("error", "no answer");

@@ -37,8 +37,12 @@ GroupLagMonitor::GroupState GroupLagMonitor::groupState() {
 }
 
 GroupLagMonitor::Membership GroupLagMonitor::membership(const std::string& topic) {
-  const auto description =
-      share_ != nullptr ? groupState().description : admin_.describeGroup(group_);
+  kafka::GroupDescription description;
+  if (share_ != nullptr) {
+    description.members = share_->members(group_).members;  // no offsets: one round trip
+  } else {
+    description = admin_.describeGroup(group_);
+  }
   std::set<int32_t> owned;
   size_t owning = 0;
   for (const auto& member : description.members) {

@@ -5,7 +5,7 @@
 // It speaks JSON lines on stdin/stdout so that one long-lived process serves a lag exporter or a
 // control loop: the first line is the client configuration ({"properties": {librdkafka key: value}}),
 // read from stdin so that secrets never reach argv; every later line is a request
-// ({"op": "describe", "group": "G"}) answered by one line. The configuration line is answered too
+// ({"op": "describe", "group": "G"}, or "members" for the members alone) answered by one line. The configuration line is answered too
 // ({"ok": true}, or the reason it was refused). It exits when stdin closes.
 package main
 
@@ -117,11 +117,11 @@ func fail(out *json.Encoder, reason string) {
 }
 
 func answer(admin *kadm.Client, req request, timeout time.Duration) response {
-	if req.Op != "describe" {
-		return response{Error: fmt.Sprintf("unknown op %q (known: describe)", req.Op)}
+	if req.Op != "describe" && req.Op != "members" {
+		return response{Error: fmt.Sprintf("unknown op %q (known: describe, members)", req.Op)}
 	}
 	if req.Group == "" {
-		return response{Error: "describe needs a group"}
+		return response{Error: req.Op + " needs a group"}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -135,6 +135,9 @@ func answer(admin *kadm.Client, req request, timeout time.Duration) response {
 	group := described[req.Group]
 	resp := response{OK: true, Group: req.Group, State: group.GroupState, Members: members(group),
 		Offsets: []offset{}}
+	if req.Op == "members" {
+		return resp
+	}
 	offsets, err := admin.DescribeShareGroupOffsets(ctx, req.Group)
 	if err == nil {
 		err = offsets.Error()

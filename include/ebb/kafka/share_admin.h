@@ -51,8 +51,11 @@ class ShareGroupAdmin {
   // describeGroup does for consumer groups). Throws KafkaError when the cluster cannot answer (or
   // has no share groups: the hint names the feature to enable).
   ShareGroupDescription describe(const std::string& group);
+  // The same without offsets (one round trip): for watching members come and go.
+  ShareGroupDescription members(const std::string& group);
 
  private:
+  ShareGroupDescription ask(const std::string& op, const std::string& group);
   void start();
   std::string exchange(const std::string& line);
   [[noreturn]] void helperFailed(const std::string& what);
