@@ -21,3 +21,23 @@ bench_setup() {  # [OUTPUT.md]
   kafka="$root/tools/kafka/kafka.sh"
   report="${1:-$root/docs/BENCHMARKS.md}"
 }
+
+# free_ports N [HOST]: N distinct free TCP ports on HOST (default 127.0.0.1), held open together
+# while choosing so they differ.
+free_ports() {
+  python3 - "$1" "${2:-127.0.0.1}" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind((sys.argv[2], 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# port_is_free PORT [HOST]
+port_is_free() {
+  python3 -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[2], int(sys.argv[1])))' \
+    "$1" "${2:-127.0.0.1}" 2>/dev/null
+}

@@ -6,6 +6,8 @@
 #       --nodes N        1 (one combined broker+controller, default) or 3 (3-node KRaft quorum)
 #       --dir DIR        run directory: configs, data, logs, pids (default .cache/kafka-run/local)
 #       --port PORT      client port of node 1 (default: a free port chosen automatically)
+#       --host ADDR      the clients' listener address (default 127.0.0.1; e.g. the local
+#                        Kubernetes cluster's node address, which its pods reach: tools/k8s)
 #       --owner-pid PID  stop the broker when process PID exits (tests, demo: never leave orphans)
 #       --set KEY=VALUE  extra broker property (repeatable)
 #       --secure         clients connect with SASL_SSL (SCRAM-SHA-512 over TLS): a CA and a broker
@@ -28,6 +30,7 @@ source "$root/scripts/lib.sh"
 kafka_version="$(sed -n 's|.*<kafka.version>\(.*\)</kafka.version>.*|\1|p' "$here/pom.xml")"
 kafka_libs="$EBB_CACHE/kafka-$kafka_version/libs"
 start_timeout="${EBB_KAFKA_START_TIMEOUT:-90}"
+client_host="127.0.0.1"
 
 require_java() {
   command -v java >/dev/null 2>&1 ||
@@ -50,23 +53,6 @@ cmd_fetch() {
   mvn -q -B -f "$here/pom.xml" -Dkafka.libs="$kafka_libs" package ||
     die "Maven could not fetch Kafka $kafka_version (is Maven Central reachable?)"
   touch "$kafka_libs/.ebb-complete"
-}
-
-# Prints N distinct free loopback ports, held open together while choosing so they differ.
-free_ports() {
-  python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
-
-port_is_free() {
-  python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
 }
 
 # A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what kafka-storage random-uuid
@@ -96,10 +82,10 @@ write_node_config() {
   local internal_port="${7:-}"  # set: secure mode, clients on SASL_SSL, brokers on INTERNAL
   local replication=$((nodes < 3 ? nodes : 3))
   local min_isr=$((nodes < 3 ? 1 : 2))
-  local listeners="PLAINTEXT://127.0.0.1:$client_port"
+  local listeners="PLAINTEXT://$client_host:$client_port"
   local protocols="PLAINTEXT:PLAINTEXT" inter="PLAINTEXT"
   if [ -n "$internal_port" ]; then
-    listeners="SASL_SSL://127.0.0.1:$client_port,INTERNAL://127.0.0.1:$internal_port"
+    listeners="SASL_SSL://$client_host:$client_port,INTERNAL://127.0.0.1:$internal_port"
     protocols="SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT" inter="INTERNAL"
   fi
   cat >"$node_dir/server.properties" <<EOF
@@ -219,7 +205,7 @@ make_secure_material() {
         -subj "/CN=ebb local CA" >openssl.log 2>&1 &&
       openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr \
         -subj "/CN=127.0.0.1" >>openssl.log 2>&1 &&
-      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext &&
+      printf 'subjectAltName=IP:127.0.0.1,IP:%s,DNS:localhost\n' "$client_host" >san.ext &&
       openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
         -extfile san.ext -out broker.pem >>openssl.log 2>&1 &&
       openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \
@@ -284,6 +270,7 @@ cmd_start() {
       --nodes) nodes="$2"; shift 2 ;;
       --dir) dir="$2"; shift 2 ;;
       --port) port="$2"; shift 2 ;;
+      --host) client_host="$2"; shift 2 ;;
       --owner-pid) owner_pid="$2"; shift 2 ;;
       --secure) secure=1; shift ;;
       --set)
@@ -299,8 +286,10 @@ cmd_start() {
   if [ -n "$port" ]; then
     [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] ||
       die "--port must be a TCP port number, got '$port'"
-    port_is_free "$port" || die "port $port on 127.0.0.1 is taken: choose another or omit --port"
+    port_is_free "$port" "$client_host" || die "port $port on $client_host is taken: choose another or omit --port"
   fi
+  port_is_free 0 "$client_host" ||
+    die "--host $client_host is not an address of this machine (it must be one to listen on)"
   require_java
   command -v python3 >/dev/null 2>&1 || die "python3 is not installed (scripts/bootstrap.sh installs it)"
   [ -f "$kafka_libs/.ebb-complete" ] || cmd_fetch
@@ -320,7 +309,7 @@ cmd_start() {
   local voters="" bootstrap="" i
   for ((i = 1; i <= nodes; i++)); do
     voters+="${voters:+,}$i@127.0.0.1:${ports[$((2 * i - 1))]}"
-    bootstrap+="${bootstrap:+,}127.0.0.1:${ports[$((2 * i - 2))]}"
+    bootstrap+="${bootstrap:+,}$client_host:${ports[$((2 * i - 2))]}"
   done
   # The readiness probe speaks PLAINTEXT: with --secure it asks node 1's internal listener.
   local probe_address="${bootstrap%%,*}"
