@@ -192,6 +192,9 @@ volumes:
         - key: {{ $.Values.kafka.tls.caKey | quote }}
           path: ca.crt
 {{- end }}
+{{- with .Values.extraVolumes }}
+{{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
 
 {{/* Container-level settings shared by every ebb container. */}}
@@ -207,6 +210,9 @@ volumeMounts:
   - name: kafka-ca
     mountPath: /etc/ebb/kafka-ca
     readOnly: true
+{{- end }}
+{{- with .Values.extraVolumeMounts }}
+{{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
 

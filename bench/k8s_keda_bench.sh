@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The real KEDA + HPA against ebb's keda policy on the local Kubernetes cluster (tools/k8s): the
+# chart in keda-kafka mode, a spike from `ebb produce`, the Deployment's replicas once a second and
+# the keda policy's decisions on the same group's lag (tests/k8s/lib.sh run_keda_spike). Writes the
+# chart docs/img/k8s-keda.svg and the k8s-keda-bench section of docs/BENCHMARKS.md.
+#
+#   bench/k8s_keda_bench.sh [--runs N] [OUTPUT.md]     N spikes (default 1), each on a fresh cluster
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
+runs=1
+[ "${1:-}" = "--runs" ] && { runs="$2"; shift 2; }
+bench_setup "${1:-}"
+need gnuplot "run scripts/bootstrap.sh (it installs gnuplot-nox)"
+why="$("$root/tools/k8s/cluster.sh" check)" || die "$why"
+
+# shellcheck source=tests/integration/check.sh
+source "$root/tests/integration/check.sh"
+# shellcheck source=tests/k8s/lib.sh
+source "$root/tests/k8s/lib.sh"
+results="$(mktemp -d)"
+for run in $(seq 1 "$runs"); do
+  work="$(mktemp -d)"
+  chmod 755 "$work"
+  artifacts="$results/run-$run"
+  mkdir -p "$artifacts"
+  trap '[ -n "${lag_recorder_pid:-}" ] && kill "$lag_recorder_pid"; "$cluster" stop --dir "$work/k8s"; "$kafka" stop --dir "$work/kafka"; rm -rf "$work"' EXIT
+  start_everything || die "the cluster did not start"
+  test_keda_kafka_scales
+  "$cluster" stop --dir "$work/k8s" >/dev/null 2>&1
+  "$kafka" stop --dir "$work/kafka" >/dev/null 2>&1
+  rm -rf "$work"
+  trap - EXIT
+done
+
+python3 - "$results" "$runs" "$report" "$root" "$spike_rate" "$spike_count" "$lag_threshold" \
+  "$polling_interval" "$scale_down_window" "$max_replicas" "$partitions" <<'PY'
+import io, json, os, subprocess, sys
+results, runs, report, root = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+rate, count, threshold, polling, window, max_replicas, partitions = sys.argv[5:12]
+sys.path.insert(0, os.path.join(root, "bench"))
+rows = []
+for run in range(1, runs + 1):
+    d = os.path.join(results, f"run-{run}")
+    verdict = json.load(open(os.path.join(d, "k8s-keda-compare.json")))
+    path = os.path.join(d, "k8s-keda-verify.json")
+    verify = json.load(open(path)) if os.path.exists(path) else {}
+    rows.append((run, verdict, verify))
+last = os.path.join(results, f"run-{runs}")
+chart = os.path.join(root, "docs", "img", "k8s-keda.svg")
+gp = f"""set terminal svg size 900,420 dynamic font "sans,11"
+set output "{chart}"
+set title "Spike of {int(count):,} messages at {rate}/s, {partitions} partitions, lagThreshold {threshold}: replicas over time"
+set grid
+set key outside right
+set xlabel "seconds"
+set ylabel "replicas"
+set yrange [0:{int(max_replicas) + 1}]
+plot "{last}/k8s-keda-real.tsv" using 1:2 with steps lw 2 lc rgb "#1f77b4" title "real KEDA + HPA (spec.replicas)", \\
+  "{last}/k8s-keda-real.tsv" using 1:3 with steps lw 1 dt 2 lc rgb "#1f77b4" title "real: ready pods", \\
+  "{last}/k8s-keda-model.tsv" using 1:2 with steps lw 2 lc rgb "#d62728" title "ebb keda policy (same lag)"
+"""
+open(os.path.join(results, "chart.gp"), "w").write(gp)
+subprocess.run(["gnuplot", os.path.join(results, "chart.gp")], check=True)
+out = io.StringIO()
+out.write(f"""## Real KEDA + HPA against ebb's keda policy (Kubernetes on this machine)
+
+Reproduce with `bench/k8s_keda_bench.sh` (tools/k8s: Kubernetes v1.35.4 and KEDA v2.20.2 built
+from their own modules, the image from deploy/docker/Dockerfile, one local KRaft broker, 2 cores).
+The chart in `keda-kafka` mode (`lagThreshold={threshold}`, `pollingInterval={polling}`, scale-down
+stabilization {window} s, 1 to {max_replicas} replicas, `consumer.work=sleep:1ms`); `ebb produce
+--rate {rate} -n {count}` on {partitions} partitions. The model is `ebb scale --policy keda` with the
+same settings, reading the same group's lag from the same broker while the real KEDA and HPA scale
+the Deployment (it serves `--serve-keda` to nobody: it only decides). Agreement: every second of the
+real trajectory is within ±1 replica of a model decision within one HPA sync period (15 s).
+
+| run | real peak | model peak | seconds compared | seconds outside ±1 / 15 s | agree | lost |
+|---|---:|---:|---:|---:|---|---:|
+""")
+for run, v, verify in rows:
+    out.write(f"| {run} | {v['real_peak']} | {v['model_peak']} | {v['samples_compared']} | {v['miss_count']} | {'yes' if v['agree'] else 'no'} | {verify.get('lost', '?')} |\n")
+out.write("""
+![replicas over time: the real KEDA + HPA and ebb's keda policy](img/k8s-keda.svg)
+""")
+from write_section import write_section
+write_section(report, "k8s-keda-bench", out.getvalue())
+print(out.getvalue())
+PY
