@@ -8,6 +8,7 @@
 #      .cache/go-toolchain) and tools/share-admin's modules (scripts/go-toolchain.sh).
 # `bootstrap.sh apt` does step 1 only; `bootstrap.sh build` installs only what a release build of the
 # binary needs (steps 1 and 2, without test and tooling packages): deploy/docker/Dockerfile runs it.
+# `bootstrap.sh k8s` installs only the local Kubernetes cluster's packages (step 1 has them too).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,6 +29,9 @@ apt_packages=(
   prometheus python3-jsonschema python3-yaml
   gnuplot-nox chromium
 )
+# The local Kubernetes cluster's runtime and image tools (tools/k8s; tests/k8s): Debian's containerd,
+# runc and CNI plugins, iptables for kube-proxy, buildah and debootstrap for the images.
+k8s_packages=(containerd runc containernetworking-plugins iptables buildah debootstrap openssl)
 # Only for tests, benchmarks and the demo report (gnuplot draws charts, headless chromium checks the
 # report), formatting, fuzzing (clang's libFuzzer), the local broker and the deployment checks: `bootstrap.sh build` (the
 # container image's build stage) skips them.
@@ -66,12 +70,13 @@ main() {
   local what="${1:-all}"
   case "$what" in
     all)
-      install_apt_packages "${apt_packages[@]}"
+      install_apt_packages "${apt_packages[@]}" "${k8s_packages[@]}"
       "$root/scripts/build-librdkafka.sh"
       "$root/tools/kafka/kafka.sh" fetch
       "$root/scripts/go-toolchain.sh" >/dev/null
       ;;
     apt) install_apt_packages "${apt_packages[@]}" ;;
+    k8s) install_apt_packages "${k8s_packages[@]}" ;;
     build)
       local build_packages=() pkg
       for pkg in "${apt_packages[@]}"; do

@@ -58,66 +58,46 @@ stamp_write() {
   cat "$@" | sha256sum >"$cache/stamps/$name"
 }
 
-build_kubernetes() {
-  local module="$here/components"
-  stamp_ok kubernetes "$module/go.mod" "$module/go.sum" "$here/versions.sh" && return
-  local ldflags="-s -w" pkg
-  # What Kubernetes' own build stamps in; helm checks the chart's kubeVersion against it.
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags+=" -X $pkg.gitVersion=v$kubernetes_version -X $pkg.gitMajor=${kubernetes_version%%.*}"
-    ldflags+=" -X $pkg.gitMinor=$(cut -d. -f2 <<<"$kubernetes_version") -X $pkg.gitTreeState=clean"
-  done
-  log "k8s: building Kubernetes v$kubernetes_version and etcd from their modules (once; ~10 min on 2 cores)"
+# go_build NAME WHAT LDFLAGS OUTPUT TARGET...: builds TARGETs of tools/k8s/NAME's module into OUTPUT,
+# once for every content of its go.mod, go.sum, Go files and versions.sh.
+go_build() {
+  local name="$1" what="$2" ldflags="$3" output="$4"
+  shift 4
+  local module="$here/$name"
+  local -a inputs
+  mapfile -t inputs < <(find "$module" -name '*.go' -o -name go.mod -o -name go.sum | sort)
+  inputs+=("$here/versions.sh")
+  stamp_ok "$name" "${inputs[@]}" && return
+  log "k8s: building $what from its Go module (once)"
   local started=$SECONDS
   mkdir -p "$bin"
-  (cd "$module" && logged kubernetes nice -n 5 "$go" build -ldflags "$ldflags" -o "$bin/" tool ./etcd)
-  stamp_write kubernetes "$module/go.mod" "$module/go.sum" "$here/versions.sh"
-  log "k8s: Kubernetes built in $((SECONDS - started)) s"
+  [[ "$output" == */ ]] && mkdir -p "$output"
+  (cd "$module" && logged "$name" nice -n 5 "$go" build -ldflags "-s -w $ldflags" -o "$output" "$@")
+  stamp_write "$name" "${inputs[@]}"
+  log "k8s: $what built in $((SECONDS - started)) s"
 }
 
-build_keda() {
-  local module="$here/keda"
-  stamp_ok keda "$module/go.mod" "$module/go.sum" "$here/versions.sh" && return
-  log "k8s: building KEDA $keda_version's operator and metrics server from its module (once)"
-  local started=$SECONDS
-  local ldflags="-s -w -X github.com/kedacore/keda/v2/version.Version=$keda_version"
-  mkdir -p "$bin/keda"
-  (cd "$module" && logged keda nice -n 5 "$go" build -ldflags "$ldflags" -o "$bin/keda/" tool)
-  stamp_write keda "$module/go.mod" "$module/go.sum" "$here/versions.sh"
-  log "k8s: KEDA built in $((SECONDS - started)) s"
-}
-
-build_dns() {
-  local module="$here/dns"
-  stamp_ok dns "$module/go.mod" "$module/go.sum" "$module/main.go" && return
-  log "k8s: building CoreDNS (the cluster's DNS) from its module (once)"
-  local started=$SECONDS
-  (cd "$module" && logged coredns nice -n 5 "$go" build -ldflags "-s -w" -o "$bin/coredns" .)
-  stamp_write dns "$module/go.mod" "$module/go.sum" "$module/main.go"
-  log "k8s: CoreDNS built in $((SECONDS - started)) s"
-}
-
-# helmfile (tools/k8s/helmfile: v1.8.0 with its own replaces): the helmfile's releases that need no
-# remote chart, templated and synced to the cluster by tests/k8s.
-build_helmfile() {
-  local module="$here/helmfile"
-  stamp_ok helmfile "$module/go.mod" "$module/go.sum" && return
-  log "k8s: building helmfile $helmfile_version from its module (once; ~7 min on 2 cores)"
-  local started=$SECONDS
-  # The version ldflags helmfile's Makefile sets (the module has no commit to stamp).
-  local ldflags="-s -w -X go.szostok.io/version.version=$helmfile_version"
-  ldflags+=" -X go.szostok.io/version.dirtyBuild=false"
-  (cd "$module" && logged helmfile nice -n 5 "$go" build -ldflags "$ldflags" -o "$bin/helmfile" tool)
-  stamp_write helmfile "$module/go.mod" "$module/go.sum"
-  log "k8s: helmfile built in $((SECONDS - started)) s"
+# What Kubernetes' own build stamps in; helm checks the chart's kubeVersion against it.
+kubernetes_ldflags() {
+  local pkg minor
+  minor="$(cut -d. -f2 <<<"$kubernetes_version")"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    printf -- '-X %s.gitVersion=v%s -X %s.gitMajor=%s -X %s.gitMinor=%s -X %s.gitTreeState=clean ' \
+      "$pkg" "$kubernetes_version" "$pkg" "${kubernetes_version%%.*}" "$pkg" "$minor" "$pkg"
+  done
 }
 
 cmd_components() {
   go_env
-  build_kubernetes
-  build_dns
-  build_keda
-  build_helmfile
+  go_build components "Kubernetes v$kubernetes_version and etcd" "$(kubernetes_ldflags)" "$bin/" \
+    tool ./etcd
+  go_build dns "CoreDNS (the cluster's DNS)" "" "$bin/coredns" .
+  go_build keda "KEDA $keda_version's operator and metrics server" \
+    "-X github.com/kedacore/keda/v2/version.Version=$keda_version" "$bin/keda/" tool
+  # The version ldflags helmfile's Makefile sets (the module has no commit to stamp).
+  go_build helmfile "helmfile $helmfile_version" \
+    "-X go.szostok.io/version.version=$helmfile_version -X go.szostok.io/version.dirtyBuild=false" \
+    "$bin/helmfile" tool
 }
 
 # buildah with its storage in the project's cache (layers reused by the next build).

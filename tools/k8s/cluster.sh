@@ -106,8 +106,8 @@ cmd_start() {
     die "interface $bridge exists: another cluster runs (cluster.sh stop --dir ITS_DIR), or delete it"
   rm -rf "$dir"/{pki,etcd,logs,pids,containerd,kubelet,cni,config}
   mkdir -p "$dir"/{logs,pids,config}
-  # From here on, a failure stops whatever did start.
-  trap 'log "start failed: stopping what started"; cmd_stop_dir "$dir"' ERR
+  # From here on, a failure (a command, or die naming a component) stops whatever did start.
+  trap 'log "start failed: stopping what started"; cmd_stop_dir "$dir"' EXIT
   local started=$SECONDS
   network_up
   choose_ports
@@ -115,8 +115,8 @@ cmd_start() {
   start_control_plane
   start_dns
   start_node
-  [ -n "$keda" ] && start_keda
-  trap - ERR
+  [ -z "$keda" ] || start_keda
+  trap - EXIT
   write_env
   [ -n "$owner_pid" ] && start_watchdog "$owner_pid"
   log "k8s: cluster ready in $((SECONDS - started)) s (node $node_name at $node_ip)"

@@ -94,7 +94,7 @@ remove_cgroups() {
 
 cmd_stop_dir() {
   dir="$1"
-  trap - ERR
+  trap - EXIT
   if [ -f "$dir/pids/watchdog.pid" ]; then
     local pid
     pid="$(cat "$dir/pids/watchdog.pid")"
