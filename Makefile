@@ -1,5 +1,5 @@
 # Thin entry points; the work is in scripts/.
-.PHONY: demo test build format clean broker-start broker-stop
+.PHONY: demo test test-k8s build format clean broker-start broker-stop
 
 # make demo DEMO_ARGS="--compare slo,keda": arguments for `ebb demo`.
 demo:
@@ -7,6 +7,10 @@ demo:
 
 test:
 	scripts/test.sh
+
+# The Kubernetes tier: a local cluster from Kubernetes' and KEDA's own code, the chart on it.
+test-k8s:
+	scripts/test.sh --k8s
 
 build:
 	scripts/build.sh release

@@ -18,6 +18,7 @@
 # install. docs/DEPLOY.md says so.
 #
 #   check-deploy.sh [EBB_BINARY]     default build/release/apps/ebb/ebb (built if missing)
+#   check-deploy.sh --print-helm     build the tools if missing and print helm's path
 #
 # Tools are built and fetched once into .cache/deploy-tools (pinned versions below); the first run
 # builds helm and kubeconform from their Go modules.
@@ -523,6 +524,12 @@ check_live_metrics() {
 
 # ---- main --------------------------------------------------------------------------------------
 
+# --print-helm: only build the tools and print helm's path (the Kubernetes tier, tests/k8s, uses it).
+if [ "${1:-}" = "--print-helm" ]; then
+  install_tools
+  echo "$helm"
+  exit 0
+fi
 ebb="${1:-$root/build/release/apps/ebb/ebb}"
 if [ ! -x "$ebb" ]; then
   "$root/scripts/build.sh" release || die "building ebb failed"

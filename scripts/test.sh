@@ -5,6 +5,9 @@
 #   2. ThreadSanitizer (build/tsan): the unit tests and the consumer, producer and scale integration
 #      tests, whose `ebb` children are TSan-built too.
 # test.sh --asan | --tsan runs one stage only; further arguments go to ctest (e.g. -R lag -L unit).
+# test.sh --k8s runs the Kubernetes tier alone (CTest label k8s, in build/asan): a cluster built from
+# Kubernetes' and KEDA's own code, the image from deploy/docker/Dockerfile (`make test-k8s`; the
+# stages above leave it out: its first build takes longer than the rest of `make test`).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,9 +15,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/lib.sh"
 
 stages=(asan tsan)
+labels=(-LE k8s)
 case "${1:-}" in
   --asan) stages=(asan) && shift ;;
   --tsan) stages=(tsan) && shift ;;
+  --k8s) stages=(asan) && labels=(-L k8s) && shift ;;
 esac
 
 "$root/scripts/bootstrap.sh"
@@ -32,5 +37,5 @@ for stage in "${stages[@]}"; do
     die "build/$stage/apps/ebb/ebb is not linked with lib$stage.so: the $stage stage checks nothing"
   log "running the $stage tests"
   # Tests start their own broker; an EBB_BOOTSTRAP_SERVERS from the caller's shell is used if set.
-  ctest --test-dir "$root/build/$stage" --output-on-failure --timeout 900 "$@"
+  ctest --test-dir "$root/build/$stage" --output-on-failure --timeout 900 "${labels[@]}" "$@"
 done

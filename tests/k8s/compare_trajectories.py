@@ -2,13 +2,14 @@
 """The real KEDA + HPA's replica trajectory against ebb's keda policy fed the same lag.
 
   compare_trajectories.py REAL.txt MODEL.jsonl RECORDED.jsonl OUT_DIR [--sync S] [--slack N]
+                          [--model-name NAME]
 
 REAL.txt: lines "EPOCH SPEC READY HPA_DESIRED METRIC" (tests/k8s/lib.sh record_real), once a second.
 MODEL.jsonl: ebb_keda_replay's lines (time: epoch seconds; replicas: the policy's decision).
 RECORDED.jsonl: the lag recorder's `ebb scale --decisions` lines (the group's lag and members).
 
-Writes OUT_DIR/k8s-keda-real.tsv, k8s-keda-model.tsv and k8s-keda-lag.tsv (seconds from the first
-real sample) and
+Writes OUT_DIR/k8s-keda-real.tsv, k8s-keda-NAME.tsv (default model) and k8s-keda-lag.tsv (seconds
+from the first real sample) and
 prints one JSON object: the peak of each, the points where the two differ by more than SLACK
 replicas with no model decision within one sync period either side that comes within SLACK, and
 whether they agree. Exit 0 when they agree, 1 when not, 2 on bad input.
@@ -82,12 +83,15 @@ def main(argv):
     real_path, model_path, recorded_path, out_dir = argv[1:5]
     sync = 15.0
     slack = 1
+    model_name = "model"
     rest = argv[5:]
     while rest:
         if rest[0] == "--sync":
             sync = float(rest[1])
         elif rest[0] == "--slack":
             slack = int(rest[1])
+        elif rest[0] == "--model-name":
+            model_name = rest[1]
         else:
             print(f"unknown option {rest[0]}", file=sys.stderr)
             return 2
@@ -103,7 +107,7 @@ def main(argv):
         for t, spec, ready, desired, metric in real:
             f.write(f"{t - origin:.1f}\t{spec}\t{ready}\t{'' if desired is None else desired}\t"
                     f"{'' if math.isnan(metric) else f'{metric:.0f}'}\n")
-    with open(f"{out_dir}/k8s-keda-model.tsv", "w") as f:
+    with open(f"{out_dir}/k8s-keda-{model_name}.tsv", "w") as f:
         f.write("# seconds\tmodel_replicas\n")
         for t, replicas in model:
             f.write(f"{t - origin:.1f}\t{replicas}\n")

@@ -42,7 +42,9 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$artifacts"
 
+test_failed_start_leaves_nothing
 start_everything || exit 1
+test_second_cluster_refused
 test_install_every_mode
 test_keda_kafka_scales
 test_helmfile

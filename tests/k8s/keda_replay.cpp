@@ -5,8 +5,8 @@
 //   ebb_keda_replay RECORDED.jsonl FIRST_SYNC_EPOCH_SECONDS KEY=VALUE...
 //
 // RECORDED.jsonl: `ebb scale --decisions` lines of a recorder (observation.partitions, time,
-// observation.replicas); KEY=VALUE: the keda policy's settings (the ScaledObject's). Prints one JSON
-// line per sync: {"time": epoch seconds, "replicas": N, "reason": "..."}.
+// observation.replicas); KEY=VALUE: the keda policy's settings (the ScaledObject's). Prints one
+// JSON line per sync: {"time": epoch seconds, "replicas": N, "reason": "..."}.
 #include <chrono>
 #include <cmath>
 #include <fstream>

@@ -1,6 +1,8 @@
 # The steps of tests/k8s/k8s_test.sh. Sourced; the test sets ebb, root, work, artifacts and sources
 # tests/integration/check.sh first.
 
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh"
 cluster="$root/tools/k8s/cluster.sh"
 kafka="$root/tools/kafka/kafka.sh"
 chart="$root/deploy/helm/ebb"
@@ -87,29 +89,61 @@ ready_replicas_are() {  # NAMESPACE DEPLOYMENT COUNT
   [ "$(kubectl_ -n "$1" get "deployment/$2" -o jsonpath='{.status.readyReplicas}')" = "$3" ]
 }
 
-test_install_every_mode() {
-  local mode release namespace pod
-  local -a values
+modes=(keda-kafka keda-ebb hpa none)
+
+# Each mode in a namespace of its own, all four installed at once (helm install --wait).
+install_every_mode() {
   write_keda_ebb_values
-  for mode in keda-kafka keda-ebb hpa none; do
-    release="m-$mode"
-    namespace="install-$mode"
+  local mode
+  local -a values pids=()
+  for mode in "${modes[@]}"; do
     values=()
     [ "$mode" = keda-ebb ] && values=(-f "$work/keda-ebb-values.yaml")
-    check "$mode: helm install --wait" install "$release" "$namespace" "$mode" "${values[@]}"
-    check "$mode: every pod is Ready" all_pods_ready "$namespace"
-    if [ "$mode" = keda-ebb ]; then
-      check "keda-ebb: KEDA asks ebb scale --serve-keda in the cluster and the Deployment follows its policy (3 ready)" \
-        wait_for 120 ready_replicas_are "$namespace" "$release-ebb-consumer" 3
-    fi
-    check "$mode: the metrics Service answers" \
-      answers "$namespace" "services/$release-ebb-metrics:http-metrics/proxy/metrics" '^# TYPE ebb_'
-    pod="$(kubectl_ -n "$namespace" get pods -l app.kubernetes.io/component=lag-exporter -o name | head -1)"
-    check "$mode: the lag exporter serves the group's lag" \
-      answers "$namespace" "pods/${pod#pod/}:9308/proxy/metrics" "ebb_group_lag_messages{.*group=\"$release\""
-    check "$mode: helm uninstall --wait" "$helm" uninstall "$release" --namespace "$namespace" --wait
-    check "$mode: nothing of the release is left" release_gone "$namespace"
-    kubectl_ delete namespace "$namespace" --wait=false >/dev/null
+    install "m-$mode" "install-$mode" "$mode" "${values[@]}" >"$work/install-$mode.out" 2>&1 &
+    pids+=($!)
+  done
+  local i
+  for i in "${!modes[@]}"; do
+    wait "${pids[$i]}"
+    echo $? >"$work/install-${modes[$i]}.rc"
+  done
+}
+
+installed() {  # MODE
+  [ "$(cat "$work/install-$1.rc")" = 0 ] || { cat "$work/install-$1.out"; return 1; }
+}
+
+# component NAMESPACE KIND COMPONENT: the name of the release's object (the chart's fullname drops
+# the chart's name when the release's name holds it).
+component() {
+  kubectl_ -n "$1" get "$2" -l "app.kubernetes.io/component=$3" -o jsonpath='{.items[0].metadata.name}'
+}
+
+check_installed_mode() {  # MODE
+  local mode="$1" release="m-$1" namespace="install-$1" pod
+  check "$mode: helm install --wait" installed "$mode"
+  check "$mode: every pod is Ready" all_pods_ready "$namespace"
+  if [ "$mode" = keda-ebb ]; then
+    check "keda-ebb: KEDA asks ebb scale --serve-keda in the cluster and the Deployment follows its policy (3 ready)" \
+      wait_for 120 ready_replicas_are "$namespace" "$(component "$namespace" deployment consumer)" 3
+  fi
+  check "$mode: the metrics Service answers" answers "$namespace" \
+    "services/$(component "$namespace" service metrics):http-metrics/proxy/metrics" '^# TYPE ebb_'
+  pod="$(component "$namespace" pod lag-exporter)"
+  check "$mode: the lag exporter serves the group's lag" \
+    answers "$namespace" "pods/$pod:9308/proxy/metrics" "ebb_group_lag_messages{.*group=\"$release\""
+}
+
+test_install_every_mode() {
+  install_every_mode
+  local mode
+  for mode in "${modes[@]}"; do check_installed_mode "$mode"; done
+  for mode in "${modes[@]}"; do
+    check "$mode: helm uninstall --wait" "$helm" uninstall "m-$mode" --namespace "install-$mode" --wait
+  done
+  for mode in "${modes[@]}"; do
+    check "$mode: nothing of the release is left" release_gone "install-$mode"
+    kubectl_ delete namespace "install-$mode" --wait=false >/dev/null
   done
 }
 
@@ -178,19 +212,26 @@ set_keda_settings() {
     minReplicaCount=1 "maxReplicaCount=$max_replicas" "scaleDownStabilization=${scale_down_window}s")
 }
 
-# The real HPA's first scale event (the first second the Deployment's replicas differ from the
-# first reading): one of its sync times, which the replay keeps.
-first_scale_time() {
-  awk 'NF >= 2 && $2 ~ /^[0-9]+$/ { if (first == "") first = $2; else if ($2 != first) { print $1; exit } }' \
+# The real HPA's first scale event happened at one of its syncs, between the last reading of the
+# Deployment's first replica count and the first reading of another: the replay syncs just after
+# that last reading, and every 15 s from it (what it reads at a sync is what was there before).
+first_sync_time() {
+  awk 'NF >= 2 && $2 ~ /^[0-9]+$/ { if (first == "") first = $2; else if ($2 != first) { printf "%.2f\n", last + 0.01; exit }; last = $1 }' \
     "$work/real.txt"
 }
 
+# Two replays of ebb's keda policy at the real HPA's sync times: over the lag the recorder read from
+# the broker (model-broker.jsonl), and over exactly what KEDA's scaler served the HPA at each sync
+# (the HPA's status: model.jsonl), where any difference left is the model's.
 replay_model() {
   local first_sync
-  first_sync="$(first_scale_time)"
+  first_sync="$(first_sync_time)"
   [ -n "$first_sync" ] || { echo "the real HPA never scaled"; return 1; }
   set_keda_settings
-  "$replay" "$work/recorded.jsonl" "$first_sync" "${keda_settings[@]}" >"$work/model.jsonl"
+  "$replay" "$work/recorded.jsonl" "$first_sync" "${keda_settings[@]}" >"$work/model-broker.jsonl" &&
+    python3 "$root/tests/k8s/keda_readings.py" "$work/real.txt" "$first_sync" 15 "$partitions" \
+      >"$work/readings.jsonl" &&
+    "$replay" "$work/readings.jsonl" "$first_sync" "${keda_settings[@]}" >"$work/model.jsonl"
 }
 
 # Once a second: the Deployment's replicas (spec, ready) and the HPA's desired count and metric.
@@ -262,15 +303,18 @@ real_peak_at_least() {
 
 test_keda_kafka_scales() {
   run_keda_spike
-  check "keda-kafka: ebb's keda policy replayed over the recorded lag" replay_model
+  check "keda-kafka: ebb's keda policy replayed at the real HPA's syncs" replay_model
+  python3 "$root/tests/k8s/compare_trajectories.py" "$work/real.txt" "$work/model-broker.jsonl" \
+    "$work/recorded.jsonl" "$artifacts" --model-name model-broker >"$work/compare-broker.json"
   python3 "$root/tests/k8s/compare_trajectories.py" "$work/real.txt" "$work/model.jsonl" \
     "$work/recorded.jsonl" "$artifacts" >"$work/compare.json"
   local agreed=$?
-  cat "$work/compare.json"
+  cat "$work/compare.json" "$work/compare-broker.json"
   check "keda-kafka: the real HPA scaled the consumers out (peak >= 4 of $max_replicas)" real_peak_at_least 4
-  check "keda-kafka: the keda policy's trajectory is within one sync period and ±1 replica of the real one" \
+  check "keda-kafka: fed KEDA's readings, the keda policy's trajectory is within one sync period and ±1 replica of the real one" \
     test "$agreed" -eq 0
   cp "$work/compare.json" "$artifacts/k8s-keda-compare.json"
+  cp "$work/compare-broker.json" "$artifacts/k8s-keda-compare-broker.json"
   cp "$work/verify.json" "$artifacts/k8s-keda-verify.json" 2>/dev/null
 }
 
@@ -311,11 +355,53 @@ test_helmfile() {
 # cluster.sh stop leaves no process, mount, interface, network namespace or iptables chain behind.
 stop_and_check_nothing_left() {
   "$cluster" stop --dir "$work/k8s" >"$work/stop.log" 2>&1 || { cat "$work/stop.log"; return 1; }
-  local left=0
-  pgrep -af -- "$work/k8s" && left=1
-  grep -F " $work/k8s/" /proc/self/mounts && left=1
+  nothing_running "$work/k8s"
+}
+
+# ---- failure paths ----------------------------------------------------------------------------------
+
+# The start of a cluster that fails: the component is named with its log's last lines, and what did
+# start is stopped.
+test_failed_start_leaves_nothing() {
+  EBB_K8S_START_TIMEOUT=1 "$cluster" start --dir "$work/failed" >"$work/failed.out" 2>&1
+  local code=$?
+  check "a component that does not come up in time fails the start" test "$code" -ne 0
+  check "the failure names the component and shows its log's last lines" \
+    grep -qE 'error: (etcd|kube-apiserver): not (serving|ready) within 1 s' "$work/failed.out"
+  check "the failure shows the component's log tail" grep -q -- '---- last lines of' "$work/failed.out"
+  check "nothing of the failed start is left" nothing_running "$work/failed"
+  check "cluster.sh check says why an unprivileged user cannot run it (exit 3)" unprivileged_check
+  check "an unknown option is a clear error" rejects_unknown_option
+}
+
+# No process, mount, interface, network namespace or iptables chain of the cluster in DIR.
+nothing_running() {
+  local dir="$1" left=0
+  pgrep -af -- "$dir/" && left=1
+  grep -F " $dir/" /proc/self/mounts && left=1
   ip link show ebb-k8s0 2>/dev/null && left=1
   ip netns list 2>/dev/null | grep -E '^cni-' && left=1
   iptables -t nat -S 2>/dev/null | grep -E 'KUBE-' && left=1
   [ "$left" -eq 0 ]
+}
+
+rejects_unknown_option() {
+  local out
+  out="$("$cluster" start --bogus 2>&1)" && return 1
+  grep -q 'unknown option for start: --bogus' <<<"$out"
+}
+
+unprivileged_check() {
+  local out code
+  out="$(setpriv --reuid=65534 --regid=65534 --clear-groups "$cluster" check 2>&1)"
+  code=$?
+  [ "$code" -eq 3 ] && grep -q 'not root' <<<"$out" || { echo "exit $code: $out"; return 1; }
+}
+
+# A second cluster while one runs: refused before it starts anything, and the first still serves.
+test_second_cluster_refused() {
+  "$cluster" start --dir "$work/second" >"$work/second.out" 2>&1
+  check "a second cluster beside a running one is refused" test $? -ne 0
+  check "the refusal says why (the bridge exists)" grep -q 'interface ebb-k8s0 exists' "$work/second.out"
+  check "the first cluster still serves" node_ready
 }
