@@ -288,10 +288,10 @@ cmd_start() {
       die "--port must be a TCP port number, got '$port'"
     port_is_free "$port" "$client_host" || die "port $port on $client_host is taken: choose another or omit --port"
   fi
-  port_is_free 0 "$client_host" ||
-    die "--host $client_host is not an address of this machine (it must be one to listen on)"
   require_java
   command -v python3 >/dev/null 2>&1 || die "python3 is not installed (scripts/bootstrap.sh installs it)"
+  port_is_free 0 "$client_host" ||
+    die "--host $client_host is not an address of this machine (it must be one to listen on)"
   [ -f "$kafka_libs/.ebb-complete" ] || cmd_fetch
 
   mkdir -p "$dir"
