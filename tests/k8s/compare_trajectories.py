@@ -102,6 +102,9 @@ def main(argv):
         print(json.dumps({"error": f"no samples: real {len(real)}, model {len(model)}"}))
         return 2
     origin = real[0][0]
+    # Before its first sync the model holds the replicas it started from, the real starting count.
+    if model[0][0] > origin:
+        model.insert(0, (origin, real[0][1]))
     with open(f"{out_dir}/k8s-keda-real.tsv", "w") as f:
         f.write("# seconds\tspec_replicas\tready_replicas\thpa_desired\thpa_metric_per_replica\n")
         for t, spec, ready, desired, metric in real:
@@ -116,14 +119,18 @@ def main(argv):
         for t, lag, members in read_lag(recorded_path):
             f.write(f"{t - origin:.1f}\t{lag}\t{members}\n")
 
-    # Each real sample against the model's decisions within one sync period either side.
+    # Each real sample against the model's decisions within one sync period either side, widened by
+    # the sampling step: the real trajectory is read once a second or so, so when it changed is known
+    # only to within one step.
+    steps = sorted(b[0] - a[0] for a, b in zip(real, real[1:]))
+    reach = sync + (steps[len(steps) // 2] if steps else 0)
     misses = []
     covered = 0
     for t, spec, _, _, _ in real:
         if t < model[0][0] or t > model[-1][0]:
             continue
         covered += 1
-        window = [model_at(model, t)] + [r[1] for r in model if t - sync <= r[0] <= t + sync]
+        window = [model_at(model, t)] + [r[1] for r in model if t - reach <= r[0] <= t + reach]
         window = [w for w in window if w is not None]
         if not any(abs(spec - w) <= slack for w in window):
             misses.append({"seconds": round(t - origin, 1), "real": spec,
@@ -135,6 +142,7 @@ def main(argv):
         "misses": misses[:20],
         "miss_count": len(misses),
         "sync_seconds": sync,
+        "window_seconds": round(reach, 2),
         "slack_replicas": slack,
         "agree": covered > 0 and not misses,
     }
