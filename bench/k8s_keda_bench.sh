@@ -28,9 +28,9 @@ why="$("$root/tools/k8s/cluster.sh" check)" || die "$why"
 source "$root/tests/integration/check.sh"
 # shellcheck source=tests/k8s/lib.sh
 source "$root/tests/k8s/lib.sh"
-replay="$root/build/release/tests/ebb_keda_replay"
-[ -n "$from" ] || [ -x "$replay" ] ||
-  cmake --build "$root/build/release" --target ebb_keda_replay >/dev/null || die "cannot build ebb_keda_replay"
+# The release build has no test targets: the replay comes from the test build (make test's).
+replay="$root/build/asan/tests/ebb_keda_replay"
+[ -n "$from" ] || [ -x "$replay" ] || "$root/scripts/build.sh" asan || die "cannot build ebb_keda_replay"
 results="$(mktemp -d)"
 if [ -n "$from" ]; then
   mkdir -p "$results/run-1"
